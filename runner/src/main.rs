@@ -1,0 +1,298 @@
+//! `runner`: run the ipc-labs labs and check them.
+//!
+//! Exit status: 0 when everything passed, 1 when a lab failed, 2 for a usage
+//! or configuration error (unknown lab, malformed lab.toml, bad --party).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use runner::catalog::Catalog;
+use runner::compile;
+use runner::lab::Lab;
+use runner::party::Command;
+use runner::report::{self, Detail};
+use runner::run::{self, IsolationChoice, LabReport, Options};
+use runner::sandbox::Isolation;
+
+#[derive(Parser)]
+#[command(
+    name = "runner",
+    version,
+    about = "Run the ipc-labs labs: both parties on their own terminals, transcripts checked against snapshots, leaks reported."
+)]
+struct Cli {
+    /// The project folder (the one holding labs/); found from the current folder by default.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// List all labs with their title and last result.
+    List,
+    /// Build a lab, run its scenarios and check transcripts and leaks.
+    Lab {
+        /// Lab id: 2, 02, fifo or 02-fifo.
+        id: String,
+        /// Run COMMAND in place of one of the lab's parties, e.g. client=./my_client.
+        #[arg(long = "party", value_name = "NAME=COMMAND")]
+        parties: Vec<String>,
+        /// Store this run's transcripts as the expected snapshots.
+        #[arg(long)]
+        accept: bool,
+        /// Run only this scenario.
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = Isolation::Auto)]
+        isolation: Isolation,
+        /// Show terminals only for scenarios that failed.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Do not build the lab first.
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// What a lab teaches, its parties and scenarios, and the seed programs it comes from.
+    Show { id: String },
+    /// Hints for a lab.
+    Hint { id: String },
+    /// Run every lab and print a summary table.
+    Check {
+        /// Every lab (the default; kept for scripts that say so).
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = Isolation::Auto)]
+        isolation: Isolation,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// A failure to do what was asked, with the exit status it deserves.
+struct Problem {
+    status: u8,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> Problem {
+    Problem { status: 2, message: message.into() }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    runner::interrupt::catch();
+    let result = execute(cli);
+    if runner::interrupt::requested() {
+        eprintln!("runner: interrupted; the parties were killed and their sandboxes removed");
+        return ExitCode::from(130);
+    }
+    match result {
+        Ok(code) => code,
+        Err(problem) => {
+            eprintln!("runner: {}", problem.message);
+            ExitCode::from(problem.status)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<ExitCode, Problem> {
+    let catalog = Catalog::find(cli.root.as_deref()).map_err(usage)?;
+    match cli.command {
+        Commands::List => list(&catalog),
+        Commands::Show { id } => show(&load(&catalog, &id)?),
+        Commands::Hint { id } => hint(&load(&catalog, &id)?),
+        Commands::Lab { id, parties, accept, scenario, format, isolation, quiet, no_build } => {
+            let lab = load(&catalog, &id)?;
+            if let Some(name) = &scenario {
+                if lab.scenario(name).is_none() {
+                    let names: Vec<&str> = lab.scenarios.iter().map(|s| s.name.as_str()).collect();
+                    return Err(usage(format!(
+                        "lab {} has no scenario {name:?} (scenarios: {})",
+                        lab.name(),
+                        names.join(", ")
+                    )));
+                }
+            }
+            let overrides = parse_overrides(&lab, &parties)?;
+            if !no_build {
+                compile::ensure_built(&catalog.root, &[&lab]).map_err(|message| Problem { status: 1, message })?;
+            }
+            let options = Options { isolation, overrides, accept, scenario };
+            let report = run::run_lab(&catalog.root, &lab, &options, &mut IsolationChoice::new(isolation));
+            remember(&catalog.root, &report);
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize")),
+                Format::Human => {
+                    let detail = if quiet { Detail::Failures } else { Detail::Terminals };
+                    let hint = lab.hints.first().map(|hint| format!("{hint} (more: runner hint {})", lab.id));
+                    print!("{}", report::human(&report, detail, hint.as_deref()));
+                }
+            }
+            Ok(verdict(report.passed))
+        }
+        Commands::Check { all: _, format, isolation } => check(&catalog, format, isolation),
+    }
+}
+
+fn load(catalog: &Catalog, id: &str) -> Result<Lab, Problem> {
+    let dir = catalog.resolve(id).map_err(usage)?;
+    Lab::load(dir).map_err(|err| usage(err.to_string()))
+}
+
+fn verdict(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `--party client=./my_client --flag` → the client is played by ./my_client.
+fn parse_overrides(lab: &Lab, specs: &[String]) -> Result<BTreeMap<String, Command>, Problem> {
+    let mut overrides = BTreeMap::new();
+    for spec in specs {
+        let (name, command) = spec
+            .split_once('=')
+            .ok_or_else(|| usage(format!("--party {spec:?} should be NAME=COMMAND, e.g. client=./my_client")))?;
+        if !lab.parties.contains_key(name) {
+            let names: Vec<&str> = lab.parties.keys().map(String::as_str).collect();
+            return Err(usage(format!("lab {} has no party {name:?} (parties: {})", lab.name(), names.join(", "))));
+        }
+        let mut words = command.split_whitespace();
+        let program = words.next().ok_or_else(|| usage(format!("--party {name}= names no program")))?;
+        let program = find_program(program).map_err(usage)?;
+        overrides.insert(name.to_string(), Command { program, args: words.map(str::to_string).collect() });
+    }
+    Ok(overrides)
+}
+
+/// An executable by path, or by name on PATH, as an absolute path (parties
+/// run in another working directory).
+fn find_program(program: &str) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let candidates: Vec<PathBuf> = if program.contains('/') {
+        vec![PathBuf::from(program)]
+    } else {
+        std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).map(|dir| dir.join(program)).collect())
+            .unwrap_or_default()
+    };
+    let found = candidates
+        .into_iter()
+        .find(|path| path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0));
+    let found = found.ok_or_else(|| format!("{program}: no such executable program"))?;
+    found.canonicalize().map_err(|err| format!("{program}: {err}"))
+}
+
+fn list(catalog: &Catalog) -> Result<ExitCode, Problem> {
+    for dir in &catalog.labs {
+        match Lab::load(dir) {
+            Ok(lab) => {
+                let last = last_result(&catalog.root, &lab.name()).unwrap_or("not run yet");
+                println!("{:<12} {:<44} {last}", lab.name(), lab.title);
+            }
+            Err(err) => println!("{:<12} {err}", dir.file_name().unwrap_or_default().to_string_lossy()),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(lab: &Lab) -> Result<ExitCode, Problem> {
+    println!("{} · {}\n\n{}\n", lab.name(), lab.title, lab.summary);
+    println!("What it teaches:");
+    for lesson in &lab.teaches {
+        println!("  - {lesson}");
+    }
+    println!("\nParties:");
+    for (name, party) in &lab.parties {
+        println!("  {name:<10} {}/src/bin/{}.rs", lab.dir.display(), party.bin);
+    }
+    println!("\nScenarios:");
+    for scenario in &lab.scenarios {
+        println!("  {:<16} {}", scenario.name, scenario.about);
+    }
+    println!("\nFrom the seed notes:");
+    for source in &lab.sources {
+        println!("  seed {} ({}): {}", source.seed, source.programs.join(", "), source.note);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hint(lab: &Lab) -> Result<ExitCode, Problem> {
+    if lab.hints.is_empty() {
+        println!("{} has no hints.", lab.name());
+    }
+    for (number, hint) in lab.hints.iter().enumerate() {
+        println!("{}. {hint}", number + 1);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(catalog: &Catalog, format: Format, isolation: Isolation) -> Result<ExitCode, Problem> {
+    let labs: Vec<Lab> = catalog
+        .labs
+        .iter()
+        .map(|dir| Lab::load(dir).map_err(|err| usage(err.to_string())))
+        .collect::<Result<_, _>>()?;
+    let refs: Vec<&Lab> = labs.iter().collect();
+    compile::ensure_built(&catalog.root, &refs).map_err(|message| Problem { status: 1, message })?;
+    let mut choice = IsolationChoice::new(isolation);
+    let options = Options { isolation, overrides: BTreeMap::new(), accept: false, scenario: None };
+    let reports: Vec<LabReport> = labs
+        .iter()
+        .map(|lab| {
+            let report = run::run_lab(&catalog.root, lab, &options, &mut choice);
+            remember(&catalog.root, &report);
+            report
+        })
+        .collect();
+    let passed = reports.iter().all(|report| report.passed);
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize")),
+        Format::Human => {
+            for report in reports.iter().filter(|report| !report.passed) {
+                print!("{}", report::human(report, Detail::Failures, None));
+            }
+            println!("{:<12} {:<10} {:>9} {:>8}", "lab", "verdict", "scenarios", "time");
+            for report in &reports {
+                let good = report.scenarios.iter().filter(|scenario| scenario.passed).count();
+                let verdict = if report.passed { "pass" } else { "FAIL" };
+                let count = format!("{good}/{}", report.scenarios.len());
+                println!("{:<12} {verdict:<10} {count:>9} {:>5} ms", report.lab, report.elapsed_ms);
+            }
+        }
+    }
+    Ok(verdict(passed))
+}
+
+fn results_dir(root: &Path) -> PathBuf {
+    compile::bin_dir(root).join("ipc-labs-results")
+}
+
+/// Keep each lab's last verdict for `runner list`.
+fn remember(root: &Path, report: &LabReport) {
+    let dir = results_dir(root);
+    let word = if report.passed { "passed" } else { "failed" };
+    let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(&report.lab), word));
+}
+
+fn last_result(root: &Path, lab: &str) -> Option<&'static str> {
+    match std::fs::read_to_string(results_dir(root).join(lab)).ok()?.as_str() {
+        "passed" => Some("passed last time"),
+        "failed" => Some("FAILED last time"),
+        _ => None,
+    }
+}

@@ -1,0 +1,131 @@
+//! Printing a lab run for people: both terminals, a verdict per scenario, the
+//! step that went wrong, a colored diff and the leaks with their `ipcrm` line.
+//! Colors only on a terminal, and never with `NO_COLOR`.
+
+use std::fmt::Write;
+
+use owo_colors::{OwoColorize, Stream};
+
+use crate::run::{LabReport, PartyReport, ScenarioReport, SnapshotVerdict};
+
+/// How much of a lab run to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Each party's terminal for every scenario.
+    Terminals,
+    /// Terminals only where a scenario failed.
+    Failures,
+}
+
+pub fn human(report: &LabReport, detail: Detail, hint: Option<&str>) -> String {
+    let mut out = String::new();
+    let title = format!("{} · {}", report.lab, report.title);
+    let _ = writeln!(out, "{}", title.if_supports_color(Stream::Stdout, |text| text.bold()));
+    for scenario in &report.scenarios {
+        write_scenario(&mut out, scenario, detail);
+    }
+    let passed = report.scenarios.iter().filter(|scenario| scenario.passed).count();
+    let total = report.scenarios.len();
+    let summary = format!("{passed} of {total} scenarios passed ({} ms)", report.elapsed_ms);
+    if report.passed {
+        let _ = writeln!(out, "{} {summary}", "PASS".if_supports_color(Stream::Stdout, |text| text.green()));
+    } else {
+        let _ = writeln!(out, "{} {summary}", "FAIL".if_supports_color(Stream::Stdout, |text| text.red()));
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "hint: {hint}");
+        }
+    }
+    out
+}
+
+fn write_scenario(out: &mut String, scenario: &ScenarioReport, detail: Detail) {
+    let mark = if scenario.passed {
+        "✓".if_supports_color(Stream::Stdout, |text| text.green()).to_string()
+    } else {
+        "✗".if_supports_color(Stream::Stdout, |text| text.red()).to_string()
+    };
+    let isolation = match scenario.isolation {
+        Some(crate::sandbox::Isolation::Host) => ", on the host",
+        _ => "",
+    };
+    let _ = writeln!(out, "  {mark} {} ({} ms{isolation})", scenario.name, scenario.elapsed_ms);
+    if let Some(error) = &scenario.error {
+        let _ = writeln!(out, "      could not run: {error}");
+    }
+    if detail == Detail::Terminals || !scenario.passed {
+        for party in &scenario.parties {
+            write_terminal(out, party);
+        }
+    }
+    if let Some(failure) = &scenario.failure {
+        let _ = writeln!(out, "      step {} (lab.toml line {}): {}", failure.step, failure.line, failure.action);
+        let problem = &failure.problem;
+        let _ = writeln!(out, "      {}", problem.if_supports_color(Stream::Stdout, |text| text.red()));
+    }
+    for party in &scenario.parties {
+        write_verdict(out, party);
+    }
+    for leak in &scenario.leaks {
+        let by = leak.party.as_deref().map(|party| format!(" (made by {party})")).unwrap_or_default();
+        let line = format!("      leak: {}{by}", leak.object);
+        let _ = writeln!(out, "{}", line.if_supports_color(Stream::Stdout, |text| text.yellow()));
+        let _ = writeln!(out, "            remove it with `{}`; {}", leak.removal, leak.cleanup);
+    }
+}
+
+/// Lines of a terminal shown at most; the full transcript is in the JSON
+/// report and the pending snapshot.
+const SHOWN_LINES: usize = 40;
+const SHOWN_COLUMNS: usize = 160;
+
+fn write_terminal(out: &mut String, party: &PartyReport) {
+    let _ = writeln!(out, "      ┌ {} ({})", party.name, party.program);
+    let lines: Vec<&str> = party.transcript.lines().collect();
+    let (last, body) = lines.split_last().unwrap_or((&"", &[]));
+    let hidden = body.len().saturating_sub(SHOWN_LINES);
+    if hidden > 0 {
+        let _ = writeln!(out, "      │ … {hidden} earlier lines not shown");
+    }
+    for line in &body[hidden..] {
+        let _ = writeln!(out, "      │ {}", clip(line));
+    }
+    let _ = writeln!(out, "      └ {last}");
+}
+
+fn clip(line: &str) -> String {
+    match line.char_indices().nth(SHOWN_COLUMNS) {
+        Some((cut, _)) => format!("{} … ({} more characters)", &line[..cut], line[cut..].chars().count()),
+        None => line.to_string(),
+    }
+}
+
+fn write_verdict(out: &mut String, party: &PartyReport) {
+    let snapshot = party.snapshot.display();
+    match party.verdict {
+        SnapshotVerdict::Matches => {}
+        SnapshotVerdict::Accepted => {
+            let _ = writeln!(out, "      accepted {}'s transcript into {snapshot}", party.name);
+        }
+        SnapshotVerdict::Missing => {
+            let _ = writeln!(out, "      {}: no snapshot yet at {snapshot}", party.name);
+            if let Some(problem) = &party.diff {
+                let _ = writeln!(out, "      {problem}");
+            }
+        }
+        SnapshotVerdict::Differs => {
+            let _ = writeln!(out, "      {}'s terminal differs from {snapshot}:", party.name);
+            for line in party.diff.as_deref().unwrap_or_default().lines() {
+                let painted = match line.chars().next() {
+                    Some('@') => line.if_supports_color(Stream::Stdout, |text| text.cyan()).to_string(),
+                    Some('-') => line.if_supports_color(Stream::Stdout, |text| text.red()).to_string(),
+                    Some('+') => line.if_supports_color(Stream::Stdout, |text| text.green()).to_string(),
+                    _ => line.to_string(),
+                };
+                let _ = writeln!(out, "        {painted}");
+            }
+        }
+    }
+    if let Some(pending) = &party.pending {
+        let _ = writeln!(out, "      wrote {} (review with `cargo insta review`)", pending.display());
+    }
+}

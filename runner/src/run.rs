@@ -1,0 +1,238 @@
+//! A lab run: every scenario of the lab in its sandbox, each party's
+//! transcript compared with its snapshot, every leak counted as a failure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compile;
+use crate::lab::Lab;
+use crate::party::Command;
+use crate::sandbox::{self, Isolation, Leak, SandboxError};
+use crate::scenario::StepFailure;
+use crate::snapshot::{self, Snapshot};
+
+pub struct Options {
+    pub isolation: Isolation,
+    /// Programs that stand in for the lab's own parties (`--party`).
+    pub overrides: BTreeMap<String, Command>,
+    /// Store the transcripts as the expected snapshots.
+    pub accept: bool,
+    /// Run only this scenario.
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabReport {
+    pub lab: String,
+    pub title: String,
+    pub passed: bool,
+    pub elapsed_ms: u64,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    pub about: String,
+    pub passed: bool,
+    pub elapsed_ms: u64,
+    /// `sandbox` or `host`; absent when the scenario could not run.
+    pub isolation: Option<Isolation>,
+    /// The runner could not run the scenario at all.
+    pub error: Option<String>,
+    /// The step that did not go as written.
+    pub failure: Option<StepFailure>,
+    pub parties: Vec<PartyReport>,
+    pub leaks: Vec<Leak>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartyReport {
+    pub name: String,
+    /// The program that played the party.
+    pub program: String,
+    pub ending: String,
+    pub transcript: String,
+    pub snapshot: PathBuf,
+    pub verdict: SnapshotVerdict,
+    /// The expected transcript, when there is one.
+    pub expected: Option<String>,
+    /// Plain unified diff, when the transcript differs.
+    pub diff: Option<String>,
+    /// The `.snap.new` written for review.
+    pub pending: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotVerdict {
+    Matches,
+    Differs,
+    Missing,
+    Accepted,
+}
+
+/// The isolation to use, learning from the first refusal in `Auto` mode.
+pub struct IsolationChoice {
+    pub wanted: Isolation,
+    refused: bool,
+}
+
+impl IsolationChoice {
+    pub fn new(wanted: Isolation) -> IsolationChoice {
+        IsolationChoice { wanted, refused: false }
+    }
+
+    fn current(&self) -> Isolation {
+        match (self.wanted, self.refused) {
+            (Isolation::Auto, true) => Isolation::Host,
+            (Isolation::Auto, false) => Isolation::Sandbox,
+            (wanted, _) => wanted,
+        }
+    }
+}
+
+/// The programs that play each party: the lab's own, or the overrides.
+pub fn commands(root: &Path, lab: &Lab, overrides: &BTreeMap<String, Command>) -> BTreeMap<String, Command> {
+    let bin_dir = compile::bin_dir(root);
+    lab.parties
+        .iter()
+        .map(|(name, party)| {
+            let command = overrides
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Command { program: bin_dir.join(&party.bin), args: Vec::new() });
+            (name.clone(), command)
+        })
+        .collect()
+}
+
+pub fn run_lab(root: &Path, lab: &Lab, options: &Options, isolation: &mut IsolationChoice) -> LabReport {
+    let started = Instant::now();
+    let commands = commands(root, lab, &options.overrides);
+    let mut scenarios = Vec::new();
+    for scenario in &lab.scenarios {
+        if options.scenario.as_ref().is_some_and(|only| *only != scenario.name) {
+            continue;
+        }
+        if crate::interrupt::requested() {
+            break;
+        }
+        let began = Instant::now();
+        let outcome = loop {
+            match sandbox::run(isolation.current(), lab, scenario, &commands) {
+                Err(SandboxError::Refused(why)) if isolation.wanted == Isolation::Auto && !isolation.refused => {
+                    eprintln!("runner: the kernel refused namespaces ({why}); running on the host, one run at a time");
+                    isolation.refused = true;
+                }
+                other => break other,
+            }
+        };
+        let mut report = ScenarioReport {
+            name: scenario.name.clone(),
+            about: scenario.about.clone(),
+            passed: false,
+            elapsed_ms: 0,
+            isolation: None,
+            error: None,
+            failure: None,
+            parties: Vec::new(),
+            leaks: Vec::new(),
+        };
+        match outcome {
+            Ok(outcome) => {
+                report.isolation = Some(outcome.isolation);
+                report.failure = outcome.played.failure;
+                report.leaks = outcome.leaks;
+                let accept = options.accept && report.failure.is_none();
+                for party in outcome.played.parties {
+                    let program = commands[&party.name].program.display().to_string();
+                    let ending = party.ending.to_string();
+                    report.parties.push(judge(
+                        lab,
+                        &scenario.name,
+                        &party.name,
+                        program,
+                        ending,
+                        party.transcript,
+                        accept,
+                    ));
+                }
+            }
+            Err(SandboxError::Refused(why) | SandboxError::Failed(why)) => report.error = Some(why),
+        }
+        report.passed = report.error.is_none()
+            && report.failure.is_none()
+            && report.leaks.is_empty()
+            && report
+                .parties
+                .iter()
+                .all(|party| matches!(party.verdict, SnapshotVerdict::Matches | SnapshotVerdict::Accepted));
+        report.elapsed_ms = began.elapsed().as_millis() as u64;
+        scenarios.push(report);
+    }
+    LabReport {
+        lab: lab.name(),
+        title: lab.title.clone(),
+        passed: !scenarios.is_empty() && scenarios.iter().all(|scenario| scenario.passed),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        scenarios,
+    }
+}
+
+/// Compare one transcript with its snapshot; accept it, or leave a pending
+/// snapshot for review when it differs.
+fn judge(
+    lab: &Lab,
+    scenario: &str,
+    party: &str,
+    program: String,
+    ending: String,
+    transcript: String,
+    accept: bool,
+) -> PartyReport {
+    let snapshot = Snapshot::of(&lab.dir, scenario, party);
+    let description = snapshot::description(&lab.name(), scenario, party);
+    let mut report = PartyReport {
+        name: party.to_string(),
+        program,
+        ending,
+        transcript,
+        snapshot: snapshot.path.clone(),
+        verdict: SnapshotVerdict::Missing,
+        expected: None,
+        diff: None,
+        pending: None,
+    };
+    if accept {
+        report.verdict = match snapshot.accept(&report.transcript, &description) {
+            Ok(()) => SnapshotVerdict::Accepted,
+            Err(problem) => {
+                report.diff = Some(problem);
+                SnapshotVerdict::Missing
+            }
+        };
+        return report;
+    }
+    match snapshot.expected() {
+        Ok(Some(expected)) if expected == report.transcript.trim_end() => {
+            snapshot.clear_pending();
+            report.verdict = SnapshotVerdict::Matches;
+        }
+        Ok(found) => {
+            if let Some(expected) = &found {
+                let name =
+                    snapshot.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+                report.diff = Some(snapshot::diff(expected, &report.transcript, &name));
+                report.verdict = SnapshotVerdict::Differs;
+            }
+            report.expected = found;
+            report.pending = snapshot.propose(&report.transcript, &description).ok();
+        }
+        Err(problem) => report.diff = Some(problem),
+    }
+    report
+}
