@@ -6,6 +6,7 @@
 //!   failing system call, e.g. `mkfifo: File exists`.
 
 pub mod log;
+pub mod sysv;
 
 use std::fmt::Display;
 use std::process;
