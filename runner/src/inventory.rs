@@ -59,6 +59,9 @@ pub struct Object {
     pub creator_pid: Option<i32>,
     /// Size in bytes, messages queued, semaphores in the set...
     pub detail: String,
+    /// Where a file-like object is, as the runner sees it.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
 }
 
 impl Object {
@@ -144,7 +147,11 @@ pub fn ipc_objects(places: &Places) -> Vec<Object> {
         Some((kind, format!("{} bytes", meta.len())))
     }));
     if let Some(dir) = &places.mqueue_dir {
-        objects.extend(files_in(dir, |_, _| Some((Kind::PosixMq, String::new()))));
+        // Named as on a normal machine, where the mqueue file system is mounted
+        // on /dev/mqueue, wherever the sandbox mounted its own.
+        let queues = files_in(dir, |_, _| Some((Kind::PosixMq, String::new())));
+        objects
+            .extend(queues.into_iter().map(|queue| Object { name: renamed(&queue.name, dir, "/dev/mqueue"), ..queue }));
     }
     if let Some(dir) = &places.workdir {
         let relative = files_in(dir, |_, meta| {
@@ -158,16 +165,17 @@ pub fn ipc_objects(places: &Places) -> Vec<Object> {
             }
         });
         // Name files as the parties do: relative to their working directory.
-        objects.extend(
-            relative.into_iter().map(|object| Object {
-                name: Path::new(&object.name)
-                    .strip_prefix(dir)
-                    .map_or(object.name.clone(), |path| path.display().to_string()),
-                ..object
-            }),
-        );
+        objects.extend(relative.into_iter().map(|object| Object { name: renamed(&object.name, dir, ""), ..object }));
     }
     objects
+}
+
+/// `path`, moved from below `from` to below `to`.
+fn renamed(path: &str, from: &Path, to: &str) -> String {
+    match Path::new(path).strip_prefix(from) {
+        Ok(rest) => Path::new(to).join(rest).display().to_string(),
+        Err(_) => path.to_string(),
+    }
 }
 
 /// A `/proc/sysvipc` table: a header line naming the columns, a row an object.
@@ -203,6 +211,7 @@ fn sysv_table(
                 uid: row.get("uid")?.parse().ok()?,
                 creator_pid: row.get(creator_column).and_then(|pid| pid.parse().ok()).filter(|pid| *pid > 0),
                 detail: detail(&row),
+                path: None,
             })
         })
         .collect()
@@ -226,6 +235,7 @@ fn files_in(dir: &Path, classify: impl Fn(&Path, &fs::Metadata) -> Option<(Kind,
                 uid: meta.uid(),
                 creator_pid: None,
                 detail,
+                path: Some(path.clone()),
             });
         }
     }
@@ -282,6 +292,7 @@ impl ProcessInfo {
             uid: 0,
             creator_pid: Some(self.ppid),
             detail: String::new(),
+            path: None,
         }
     }
 }
@@ -295,7 +306,8 @@ pub fn remove(object: &Object) -> Result<(), String> {
         Kind::SysvMsg => unsafe { libc::msgctl(id, libc::IPC_RMID, std::ptr::null_mut()) },
         Kind::SysvSem => unsafe { libc::semctl(id, 0, libc::IPC_RMID) },
         Kind::PosixShm | Kind::PosixSem | Kind::PosixMq | Kind::Fifo | Kind::Socket => {
-            return fs::remove_file(&object.name).map_err(|err| format!("rm {}: {err}", object.name));
+            let path = object.path.clone().unwrap_or_else(|| PathBuf::from(&object.name));
+            return fs::remove_file(&path).map_err(|err| format!("rm {}: {err}", path.display()));
         }
         Kind::Process => {
             let pid = nix::unistd::Pid::from_raw(id);

@@ -16,6 +16,8 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::inventory::Kind;
+
 /// How long a step may take when `lab.toml` does not say.
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -63,6 +65,9 @@ pub struct Scenario {
     pub name: String,
     pub about: String,
     pub steps: Vec<Step>,
+    /// What the scenario is meant to leave behind, to show a leak on purpose
+    /// (e.g. a server killed before it removes its segment).
+    pub expect_leaks: Vec<Kind>,
 }
 
 impl Scenario {
@@ -278,6 +283,8 @@ struct RawScenario {
     #[serde(default)]
     about: String,
     steps: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    expect_leaks: Vec<Kind>,
 }
 
 impl Lab {
@@ -332,7 +339,8 @@ impl Lab {
                 line: Some(line),
                 message: format!("scenario {name:?}: {message}"),
             })?;
-            scenarios.push(Scenario { name, about: raw_scenario.about, steps });
+            let expect_leaks = raw_scenario.expect_leaks;
+            scenarios.push(Scenario { name, about: raw_scenario.about, steps, expect_leaks });
         }
         if scenarios.is_empty() {
             return Err(at(None, "the lab has no [[scenarios]]".to_string()));
@@ -602,6 +610,14 @@ steps = [
         let text = GOOD.replace("  { start = \"client\" },\n", "");
         let error = error_of(&text);
         assert!(error.contains("comes before party \"client\" is started"), "{error}");
+    }
+
+    #[test]
+    fn expected_leaks_name_kinds_of_objects() {
+        let text = GOOD.replace("name = \"seed000\"", "name = \"seed000\"\nexpect_leaks = [\"sysv_shm\", \"fifo\"]");
+        assert_eq!(parse(&text).unwrap().scenarios[0].expect_leaks, [Kind::SysvShm, Kind::Fifo]);
+        let error = error_of(&GOOD.replace("name = \"seed000\"", "name = \"seed000\"\nexpect_leaks = [\"shm\"]"));
+        assert!(error.contains(":18: ") && error.contains("unknown variant `shm`"), "{error}");
     }
 
     #[test]

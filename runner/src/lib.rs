@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod compile;
+pub mod host;
 pub mod interrupt;
 pub mod inventory;
 pub mod lab;

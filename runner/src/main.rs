@@ -63,6 +63,14 @@ enum Commands {
     Show { id: String },
     /// Hints for a lab.
     Hint { id: String },
+    /// List the IPC objects on this machine, with owners and the commands that remove them.
+    Leaks,
+    /// Remove your own IPC objects from this machine (never other users').
+    Clean {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Run every lab and print a summary table.
     Check {
         /// Every lab (the default; kept for scripts that say so).
@@ -72,6 +80,9 @@ enum Commands {
         format: Format,
         #[arg(long, value_enum, default_value_t = Isolation::Auto)]
         isolation: Isolation,
+        /// How many labs run at the same time (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
     },
 }
 
@@ -109,9 +120,22 @@ fn main() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<ExitCode, Problem> {
-    let catalog = Catalog::find(cli.root.as_deref()).map_err(usage)?;
+    let catalog = match cli.command {
+        Commands::Leaks | Commands::Clean { .. } => Catalog { root: PathBuf::new(), labs: Vec::new() },
+        _ => Catalog::find(cli.root.as_deref()).map_err(usage)?,
+    };
     match cli.command {
         Commands::List => list(&catalog),
+        Commands::Leaks => {
+            let objects = runner::host::objects();
+            if objects.is_empty() {
+                println!("No IPC objects on this machine.");
+            } else {
+                print!("{}", runner::host::table(&objects));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Clean { yes } => clean(yes),
         Commands::Show { id } => show(&load(&catalog, &id)?),
         Commands::Hint { id } => hint(&load(&catalog, &id)?),
         Commands::Lab { id, parties, accept, scenario, format, isolation, quiet, no_build } => {
@@ -143,7 +167,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Problem> {
             }
             Ok(verdict(report.passed))
         }
-        Commands::Check { all: _, format, isolation } => check(&catalog, format, isolation),
+        Commands::Check { all: _, format, isolation, jobs } => check(&catalog, format, isolation, jobs),
     }
 }
 
@@ -241,7 +265,7 @@ fn hint(lab: &Lab) -> Result<ExitCode, Problem> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(catalog: &Catalog, format: Format, isolation: Isolation) -> Result<ExitCode, Problem> {
+fn check(catalog: &Catalog, format: Format, isolation: Isolation, jobs: Option<usize>) -> Result<ExitCode, Problem> {
     let labs: Vec<Lab> = catalog
         .labs
         .iter()
@@ -249,16 +273,11 @@ fn check(catalog: &Catalog, format: Format, isolation: Isolation) -> Result<Exit
         .collect::<Result<_, _>>()?;
     let refs: Vec<&Lab> = labs.iter().collect();
     compile::ensure_built(&catalog.root, &refs).map_err(|message| Problem { status: 1, message })?;
-    let mut choice = IsolationChoice::new(isolation);
-    let options = Options { isolation, overrides: BTreeMap::new(), accept: false, scenario: None };
-    let reports: Vec<LabReport> = labs
-        .iter()
-        .map(|lab| {
-            let report = run::run_lab(&catalog.root, lab, &options, &mut choice);
-            remember(&catalog.root, &report);
-            report
-        })
-        .collect();
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |cores| cores.get())).max(1);
+    let reports = run_in_parallel(catalog, &labs, isolation, jobs);
+    for report in &reports {
+        remember(&catalog.root, report);
+    }
     let passed = reports.iter().all(|report| report.passed);
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize")),
@@ -266,16 +285,80 @@ fn check(catalog: &Catalog, format: Format, isolation: Isolation) -> Result<Exit
             for report in reports.iter().filter(|report| !report.passed) {
                 print!("{}", report::human(report, Detail::Failures, None));
             }
-            println!("{:<12} {:<10} {:>9} {:>8}", "lab", "verdict", "scenarios", "time");
+            println!("{:<12} {:<8} {:>9} {:>8}", "lab", "verdict", "scenarios", "time");
             for report in &reports {
                 let good = report.scenarios.iter().filter(|scenario| scenario.passed).count();
                 let verdict = if report.passed { "pass" } else { "FAIL" };
                 let count = format!("{good}/{}", report.scenarios.len());
-                println!("{:<12} {verdict:<10} {count:>9} {:>5} ms", report.lab, report.elapsed_ms);
+                println!("{:<12} {verdict:<8} {count:>9} {:>5} ms", report.lab, report.elapsed_ms);
             }
         }
     }
     Ok(verdict(passed))
+}
+
+/// Run each lab as its own `runner lab … --format json` process, `jobs` at a
+/// time, and return the reports in lab order.
+fn run_in_parallel(catalog: &Catalog, labs: &[Lab], isolation: Isolation, jobs: usize) -> Vec<LabReport> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runner"));
+    let isolation = isolation.to_possible_value().expect("isolation has names").get_name().to_string();
+    let next = AtomicUsize::new(0);
+    let reports: Mutex<Vec<Option<LabReport>>> = Mutex::new(vec![None; labs.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(labs.len()) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(lab) = labs.get(index) else { break };
+                let output = std::process::Command::new(&me)
+                    .arg("--root")
+                    .arg(&catalog.root)
+                    .args(["lab", &lab.name(), "--format", "json", "--no-build", "--isolation", &isolation])
+                    .output();
+                let report = match output {
+                    Ok(output) => serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+                        LabReport::broken(lab, String::from_utf8_lossy(&output.stderr).trim().to_string())
+                    }),
+                    Err(err) => LabReport::broken(lab, format!("cannot start {}: {err}", me.display())),
+                };
+                reports.lock().expect("no thread panics holding it")[index] = Some(report);
+            });
+        }
+    });
+    reports.into_inner().expect("no thread panicked").into_iter().flatten().collect()
+}
+
+/// Remove the current user's IPC objects, after asking.
+fn clean(yes: bool) -> Result<ExitCode, Problem> {
+    let me = nix::unistd::geteuid().as_raw();
+    let mine: Vec<_> = runner::host::objects().into_iter().filter(|(object, _)| object.uid == me).collect();
+    if mine.is_empty() {
+        println!("You have no IPC objects on this machine.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", runner::host::table(&mine));
+    if !yes {
+        print!("Remove these {} objects? [y/N] ", mine.len());
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing removed.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let mut failed = false;
+    for (object, _) in &mine {
+        match runner::inventory::remove(object) {
+            Ok(()) => println!("removed {object}"),
+            Err(problem) => {
+                failed = true;
+                eprintln!("runner: {problem}");
+            }
+        }
+    }
+    Ok(verdict(!failed))
 }
 
 fn results_dir(root: &Path) -> PathBuf {

@@ -48,6 +48,19 @@ pub struct Party {
 
 nix::ioctl_write_int_bad!(make_controlling_terminal, libc::TIOCSCTTY);
 
+/// Resource limits of every party, so that a fork bomb, a runaway loop or a
+/// memory hog ends as a verdict instead of a stuck machine. Processes are
+/// counted per user across the sandbox, so the limit covers a party's
+/// children too.
+pub const LIMITS: [(Resource, u64); 6] = [
+    (Resource::RLIMIT_NPROC, 256),
+    (Resource::RLIMIT_AS, 4 << 30),
+    (Resource::RLIMIT_CPU, 20),
+    (Resource::RLIMIT_NOFILE, 256),
+    (Resource::RLIMIT_FSIZE, 64 << 20),
+    (Resource::RLIMIT_CORE, 0),
+];
+
 impl Party {
     /// Fork and exec `command` on a new pseudo-terminal, in `workdir`.
     pub fn spawn(name: &str, command: &Command, workdir: &Path, env: &[(String, String)]) -> Result<Party, String> {
@@ -219,7 +232,9 @@ fn become_party(slave: BorrowedFd<'_>, workdir: &Path) -> Result<(), (&'static s
         }
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).map_err(|err| ("sigprocmask", err))?;
-    setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(|err| ("setrlimit", err))?;
+    for (resource, limit) in LIMITS {
+        setrlimit(resource, limit, limit).map_err(|err| ("setrlimit", err))?;
+    }
     chdir(workdir).map_err(|err| ("chdir", err))?;
     Ok(())
 }

@@ -21,6 +21,9 @@ pub fn human(report: &LabReport, detail: Detail, hint: Option<&str>) -> String {
     let mut out = String::new();
     let title = format!("{} · {}", report.lab, report.title);
     let _ = writeln!(out, "{}", title.if_supports_color(Stream::Stdout, |text| text.bold()));
+    if let Some(error) = &report.error {
+        let _ = writeln!(out, "  could not run: {error}");
+    }
     for scenario in &report.scenarios {
         write_scenario(&mut out, scenario, detail);
     }
@@ -65,9 +68,14 @@ fn write_scenario(out: &mut String, scenario: &ScenarioReport, detail: Detail) {
     for party in &scenario.parties {
         write_verdict(out, party);
     }
+    for warning in &scenario.warnings {
+        let line = format!("      warning: {warning}");
+        let _ = writeln!(out, "{}", line.if_supports_color(Stream::Stdout, |text| text.yellow()));
+    }
     for leak in &scenario.leaks {
         let by = leak.party.as_deref().map(|party| format!(" (made by {party})")).unwrap_or_default();
-        let line = format!("      leak: {}{by}", leak.object);
+        let label = if scenario.expect_leaks.contains(&leak.object.kind) { "expected leak" } else { "leak" };
+        let line = format!("      {label}: {}{by}", leak.object);
         let _ = writeln!(out, "{}", line.if_supports_color(Stream::Stdout, |text| text.yellow()));
         let _ = writeln!(out, "            remove it with `{}`; {}", leak.removal, leak.cleanup);
     }

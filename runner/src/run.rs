@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::compile;
+use crate::inventory::{Kind, Object};
 use crate::lab::Lab;
 use crate::party::Command;
 use crate::sandbox::{self, Isolation, Leak, SandboxError};
@@ -31,6 +32,23 @@ pub struct LabReport {
     pub passed: bool,
     pub elapsed_ms: u64,
     pub scenarios: Vec<ScenarioReport>,
+    /// The lab could not be run at all.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl LabReport {
+    /// The report of a lab that could not be run.
+    pub fn broken(lab: &Lab, error: String) -> LabReport {
+        LabReport {
+            lab: lab.name(),
+            title: lab.title.clone(),
+            passed: false,
+            elapsed_ms: 0,
+            scenarios: Vec::new(),
+            error: Some(error),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +65,12 @@ pub struct ScenarioReport {
     pub failure: Option<StepFailure>,
     pub parties: Vec<PartyReport>,
     pub leaks: Vec<Leak>,
+    /// IPC objects seen while the scenario played.
+    pub seen: Vec<Object>,
+    /// Lessons that do not fail the scenario, e.g. world-writable objects.
+    pub warnings: Vec<String>,
+    /// The kinds of leak the scenario shows on purpose.
+    pub expect_leaks: Vec<Kind>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,12 +165,17 @@ pub fn run_lab(root: &Path, lab: &Lab, options: &Options, isolation: &mut Isolat
             failure: None,
             parties: Vec::new(),
             leaks: Vec::new(),
+            seen: Vec::new(),
+            warnings: Vec::new(),
+            expect_leaks: scenario.expect_leaks.clone(),
         };
         match outcome {
             Ok(outcome) => {
                 report.isolation = Some(outcome.isolation);
                 report.failure = outcome.played.failure;
                 report.leaks = outcome.leaks;
+                report.seen = outcome.seen;
+                report.warnings = outcome.warnings;
                 let accept = options.accept && report.failure.is_none();
                 for party in outcome.played.parties {
                     let program = commands[&party.name].program.display().to_string();
@@ -166,7 +195,7 @@ pub fn run_lab(root: &Path, lab: &Lab, options: &Options, isolation: &mut Isolat
         }
         report.passed = report.error.is_none()
             && report.failure.is_none()
-            && report.leaks.is_empty()
+            && leaks_as_expected(&report.leaks, &scenario.expect_leaks)
             && report
                 .parties
                 .iter()
@@ -180,6 +209,7 @@ pub fn run_lab(root: &Path, lab: &Lab, options: &Options, isolation: &mut Isolat
         passed: !scenarios.is_empty() && scenarios.iter().all(|scenario| scenario.passed),
         elapsed_ms: started.elapsed().as_millis() as u64,
         scenarios,
+        error: None,
     }
 }
 
@@ -235,4 +265,13 @@ fn judge(
         Err(problem) => report.diff = Some(problem),
     }
     report
+}
+
+/// The leaks are exactly the kinds the scenario expects (none, usually).
+fn leaks_as_expected(leaks: &[Leak], expected: &[Kind]) -> bool {
+    let mut found: Vec<Kind> = leaks.iter().map(|leak| leak.object.kind).collect();
+    let mut expected = expected.to_vec();
+    found.sort();
+    expected.sort();
+    found == expected
 }

@@ -55,6 +55,10 @@ pub enum Isolation {
 pub struct Outcome {
     pub played: Played,
     pub leaks: Vec<Leak>,
+    /// Every IPC object seen while the scenario played.
+    pub seen: Vec<Object>,
+    /// Lessons about what was seen, e.g. objects other users could change.
+    pub warnings: Vec<String>,
     /// `sandbox` or `host`.
     pub isolation: Isolation,
 }
@@ -234,16 +238,17 @@ fn namespace_helper(
     }
 }
 
+/// A user namespace first, even for root: inside it nobody holds
+/// capabilities over the host, so the parties' resource limits (processes
+/// above all) are enforced. We become root inside, mapped to ourselves
+/// outside, so that the sandbox may mount.
 fn enter_namespaces() -> Result<(), String> {
     let uid = nix::unistd::geteuid();
     let gid = nix::unistd::getegid();
-    if !uid.is_root() {
-        unshare(CloneFlags::CLONE_NEWUSER).map_err(|err| format!("unshare(CLONE_NEWUSER): {err}"))?;
-        // Map ourselves to root inside, so that we may mount there.
-        fs::write("/proc/self/setgroups", "deny").map_err(|err| format!("/proc/self/setgroups: {err}"))?;
-        fs::write("/proc/self/uid_map", format!("0 {uid} 1")).map_err(|err| format!("uid_map: {err}"))?;
-        fs::write("/proc/self/gid_map", format!("0 {gid} 1")).map_err(|err| format!("gid_map: {err}"))?;
-    }
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|err| format!("unshare(CLONE_NEWUSER): {err}"))?;
+    fs::write("/proc/self/setgroups", "deny").map_err(|err| format!("/proc/self/setgroups: {err}"))?;
+    fs::write("/proc/self/uid_map", format!("0 {uid} 1")).map_err(|err| format!("uid_map: {err}"))?;
+    fs::write("/proc/self/gid_map", format!("0 {gid} 1")).map_err(|err| format!("gid_map: {err}"))?;
     let flags =
         CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID;
     unshare(flags).map_err(|err| format!("unshare(IPC, mount, network, PID namespaces): {err}"))
@@ -281,7 +286,7 @@ fn run_places(run_dir: &Path) -> Result<Places, String> {
 }
 
 fn play_in_sandbox(places: &Places, lab: &Lab, scenario: &Scenario, commands: &BTreeMap<String, Command>) -> Outcome {
-    let played = play(places, lab, scenario, commands);
+    let (played, seen) = play(places, lab, scenario, commands, &[]);
     reap_orphans();
     let me = getpid().as_raw();
     let mut found = inventory::ipc_objects(places);
@@ -292,7 +297,7 @@ fn play_in_sandbox(places: &Places, lab: &Lab, scenario: &Scenario, commands: &B
             .map(|process| process.as_object()),
     );
     let leaks = found.into_iter().map(|object| leak(object, &played, "removed with the sandbox")).collect();
-    Outcome { played, leaks, isolation: Isolation::Sandbox }
+    Outcome { played, leaks, warnings: permission_warnings(&seen), seen, isolation: Isolation::Sandbox }
 }
 
 /// In the host-mode child: the scenario on the host, leaks by comparison.
@@ -317,7 +322,7 @@ fn host_child(
         }
     };
     let before = inventory::ipc_objects(&Places::host());
-    let played = play(&places, lab, scenario, commands);
+    let (played, seen) = play(&places, lab, scenario, commands, &before);
     reap_orphans();
     let me = getpid().as_raw();
     let party_pids: Vec<i32> = played.parties.iter().map(|party| party.pid).collect();
@@ -343,13 +348,46 @@ fn host_child(
         })
         .collect();
     reap_orphans();
-    send(&mut results, &Outcome { played, leaks, isolation: Isolation::Host })
+    let warnings = permission_warnings(&seen);
+    send(&mut results, &Outcome { played, leaks, warnings, seen, isolation: Isolation::Host })
 }
 
-fn play(places: &Places, lab: &Lab, scenario: &Scenario, commands: &BTreeMap<String, Command>) -> Played {
+/// Play the scenario, noting every IPC object that exists at some point of
+/// it (those in `before` excepted).
+fn play(
+    places: &Places,
+    lab: &Lab,
+    scenario: &Scenario,
+    commands: &BTreeMap<String, Command>,
+    before: &[Object],
+) -> (Played, Vec<Object>) {
     let workdir = places.workdir.clone().expect("run_places makes one");
     let env = party_environment(&workdir);
-    scenario::play(&Setup { lab, scenario, commands, workdir: &workdir, env: &env })
+    let mut seen: BTreeMap<(Kind, String, Option<i64>), Object> = BTreeMap::new();
+    let mut watch = || {
+        for object in inventory::ipc_objects(places) {
+            if !before.iter().any(|old| old.identity() == object.identity()) {
+                seen.entry(object.identity()).or_insert(object);
+            }
+        }
+    };
+    let played = scenario::play(&Setup { lab, scenario, commands, workdir: &workdir, env: &env }, &mut watch);
+    (played, seen.into_values().collect())
+}
+
+/// The lesson for every object whose permissions let other users in.
+fn permission_warnings(seen: &[Object]) -> Vec<String> {
+    seen.iter()
+        .filter(|object| object.kind != Kind::Process && object.mode & 0o022 != 0)
+        .map(|object| {
+            format!(
+                "{} {} was created with mode {:03o}: other users may change it; create it 0600 (owner only) unless they must",
+                object.kind.describe(),
+                object.name,
+                object.mode
+            )
+        })
+        .collect()
 }
 
 /// The environment of every party: small and the same on every machine.

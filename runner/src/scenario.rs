@@ -53,9 +53,11 @@ pub struct StepFailure {
     pub last_lines: Vec<(String, Vec<String>)>,
 }
 
-pub fn play(setup: &Setup) -> Played {
+/// Play the scenario. `watch` is called whenever something may have changed
+/// (output, an exit, a step), to take note of the IPC objects that exist.
+pub fn play(setup: &Setup, watch: &mut dyn FnMut()) -> Played {
     let started = Instant::now();
-    let mut stage = Stage { parties: Vec::new() };
+    let mut stage = Stage { parties: Vec::new(), watch };
     let mut failure = None;
     for (index, step) in setup.scenario.steps.iter().enumerate() {
         if let Err(problem) = stage.perform(step, setup) {
@@ -99,11 +101,12 @@ pub fn play(setup: &Setup) -> Played {
 }
 
 /// The parties started so far.
-struct Stage {
+struct Stage<'w> {
     parties: Vec<Party>,
+    watch: &'w mut dyn FnMut(),
 }
 
-impl Stage {
+impl Stage<'_> {
     fn perform(&mut self, step: &Step, setup: &Setup) -> Result<(), String> {
         let deadline = Instant::now() + step.timeout;
         let name = step.action.party();
@@ -217,6 +220,7 @@ impl Stage {
             }
             party.reap();
         }
+        (self.watch)();
     }
 
     /// Kill what still runs, then read what the terminals still hold.

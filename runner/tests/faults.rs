@@ -20,6 +20,10 @@ fn run_fault(scenario: &str, extra: &[&str]) -> (i32, ScenarioReport, Duration) 
     args.extend_from_slice(extra);
     let (status, LabReport { mut scenarios, .. }) = runner_json(root, &args);
     let took = started.elapsed();
+    if !extra.contains(&"host") {
+        let isolation = scenarios.first().and_then(|scenario| scenario.isolation);
+        assert_eq!(isolation, Some(runner::sandbox::Isolation::Sandbox), "the sandbox was refused");
+    }
     assert_eq!(host_ipc(), ipc_before, "the host's IPC objects changed");
     assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new(), "processes left");
     assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new(), "run folders left");
@@ -169,4 +173,135 @@ fn a_malformed_lab_toml_is_a_configuration_error_naming_the_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let expected = "/labs/90-faults/lab.toml:25: scenario \"crash\", step 1: a step needs one of start, type, press, wait, signal, exit\n";
     assert!(stderr.starts_with("runner: /") && stderr.ends_with(expected), "{stderr}");
+}
+
+#[test]
+fn a_party_killed_while_holding_every_kind_of_object_leaves_them_all_reported() {
+    let (status, scenario, _) = run_fault("killed_holding", &[]);
+    let mut kinds: Vec<Kind> = scenario.leaks.iter().map(|leak| leak.object.kind).collect();
+    kinds.sort();
+    assert_eq!(kinds, [Kind::SysvShm, Kind::SysvMsg, Kind::SysvSem, Kind::PosixMq]);
+    let queue = scenario.leaks.iter().find(|leak| leak.object.kind == Kind::PosixMq).unwrap();
+    assert_eq!((queue.object.name.as_str(), queue.removal.as_str()), ("/dev/mqueue/held", "rm /dev/mqueue/held"));
+    assert_eq!(status, 0, "the scenario expects exactly these leaks");
+}
+
+#[test]
+fn an_orphan_left_running_is_a_leak() {
+    let (status, scenario, _) = run_fault("orphan", &[]);
+    assert_eq!(status, 1);
+    assert_eq!(scenario.leaks.len(), 1, "{:?}", scenario.leaks);
+    let leak = &scenario.leaks[0];
+    assert_eq!(leak.object.kind, Kind::Process);
+    assert!(leak.object.name.ends_with("/orphan"), "{}", leak.object.name);
+    assert_eq!(leak.removal, format!("kill {}", leak.object.id.unwrap()));
+}
+
+#[test]
+fn a_fork_bomb_is_contained_and_ends_as_a_verdict() {
+    let (status, scenario, took) = run_fault("fork_bomb", &[]);
+    assert_eq!(status, 1);
+    let failure = scenario.failure.expect("a failed step");
+    assert_eq!(failure.problem, "fork_bomb is still running after 1.0 s");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn two_parties_waiting_for_each_other_are_stopped_at_the_timeout() {
+    let (status, scenario, took) = run_fault("deadlock", &[]);
+    assert_eq!(status, 1);
+    assert_eq!(scenario.failure.expect("a failed step").problem, "left is still running after 0.5 s");
+    let endings: Vec<&str> = scenario.parties.iter().map(|party| party.ending.as_str()).collect();
+    assert_eq!(endings, ["still running: killed by the runner", "still running: killed by the runner"]);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn two_runs_with_the_same_fixed_key_at_the_same_time_both_pass() {
+    let project = fault_project();
+    let root = project.path();
+    let marks = root.join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let scenario = format!(
+        "\n[[scenarios]]\nname = \"fixed_key\"\nsteps = [\n  {{ start = \"fixed_key\", args = [\"{}\", \"2\"] }},\n  {{ exit = \"fixed_key\", status = \"exit 0\", timeout_ms = 10000 }},\n]\n",
+        marks.display()
+    );
+    let lab = root.join("labs/90-faults/lab.toml");
+    let mut text = std::fs::read_to_string(&lab).unwrap();
+    text.push_str(&scenario);
+    std::fs::write(&lab, text).unwrap();
+    let args = ["lab", "90", "--no-build", "--scenario", "fixed_key", "--format", "json"];
+    let runs: Vec<_> =
+        (0..2).map(|_| runner_command(root, &args).stdout(std::process::Stdio::piped()).spawn().unwrap()).collect();
+    for run in runs {
+        let output = run.wait_with_output().unwrap();
+        let report: LabReport = serde_json::from_slice(&output.stdout).unwrap();
+        let scenario = &report.scenarios[0];
+        assert_eq!(scenario.parties[0].transcript, "created key 0x1234\nall runs held the key at once\n[exit 0]");
+        assert!(report.passed, "{report:#?}");
+    }
+}
+
+#[test]
+fn an_object_other_users_may_change_is_flagged_with_the_lesson() {
+    let (status, scenario, _) = run_fault("open_to_all", &[]);
+    assert_eq!(status, 0, "a warning does not fail the scenario: {scenario:#?}");
+    assert_eq!(
+        scenario.warnings,
+        ["System V shared memory segment key 0x00005eed was created with mode 666: other users may change it; \
+          create it 0600 (owner only) unless they must"]
+    );
+    assert_eq!(scenario.seen.len(), 1);
+}
+
+/// A private System V segment on the host, optionally handed to another user.
+fn host_segment(owner: Option<u32>) -> i32 {
+    // SAFETY: plain integer arguments; IPC_STAT/IPC_SET use the struct we own.
+    unsafe {
+        let id = libc::shmget(libc::IPC_PRIVATE, 4096, libc::IPC_CREAT | 0o600);
+        assert!(id >= 0, "shmget failed");
+        if let Some(uid) = owner {
+            let mut info: libc::shmid_ds = std::mem::zeroed();
+            assert_eq!(libc::shmctl(id, libc::IPC_STAT, &mut info), 0);
+            info.shm_perm.uid = uid;
+            assert_eq!(libc::shmctl(id, libc::IPC_SET, &mut info), 0);
+        }
+        id
+    }
+}
+
+fn host_has_segment(id: i32) -> bool {
+    let table = std::fs::read_to_string("/proc/sysvipc/shm").unwrap();
+    table.lines().skip(1).any(|line| line.split_whitespace().nth(1) == Some(&id.to_string()))
+}
+
+#[test]
+fn leaks_lists_host_objects_and_clean_removes_only_your_own_after_asking() {
+    let _turn = host_turn();
+    let mine = host_segment(None);
+    let theirs = host_segment(Some(65534));
+    let here = std::env::temp_dir();
+
+    let listing = String::from_utf8(runner(&here, &["leaks"]).stdout).unwrap();
+    assert!(listing.contains(&format!("ipcrm -m {mine}")), "{listing}");
+    assert!(listing.contains(&format!("ipcrm -m {theirs}")), "{listing}");
+
+    let mut declined = runner_command(&here, &["clean"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(declined.stdin.as_mut().unwrap(), b"n\n").unwrap();
+    let declined = declined.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&declined.stdout).contains("Nothing removed."));
+    assert!(host_has_segment(mine));
+
+    let cleaned = runner(&here, &["clean", "--yes"]);
+    assert_eq!(cleaned.status.code(), Some(0));
+    let removed = host_has_segment(mine);
+    let kept = host_has_segment(theirs);
+    // SAFETY: IPC_RMID takes no buffer.
+    unsafe { libc::shmctl(theirs, libc::IPC_RMID, std::ptr::null_mut()) };
+    assert!(!removed, "your own segment is removed");
+    assert!(kept, "another user's segment is never touched");
 }

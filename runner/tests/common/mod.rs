@@ -29,6 +29,22 @@ pub fn compile_c(name: &str, dir: &Path) -> PathBuf {
     output
 }
 
+/// The C programs that play the fault lab's parties.
+pub const FAULT_PROGRAMS: [&str; 12] = [
+    "crash",
+    "forever",
+    "flood",
+    "leak_shm",
+    "leave_fifo",
+    "wrong_line",
+    "hold_all",
+    "orphan",
+    "fork_bomb",
+    "fifo_wait",
+    "fixed_key",
+    "open_to_all",
+];
+
 /// A project folder holding only the fault lab, its parties compiled from C
 /// where the runner looks for a lab's programs.
 pub fn fault_project() -> tempfile::TempDir {
@@ -43,7 +59,7 @@ pub fn fault_project() -> tempfile::TempDir {
     }
     let bins = root.path().join("target").join(if cfg!(debug_assertions) { "debug" } else { "release" });
     fs::create_dir_all(&bins).unwrap();
-    for name in ["crash", "forever", "flood", "leak_shm", "leave_fifo", "wrong_line"] {
+    for name in FAULT_PROGRAMS {
         compile_c(name, &bins);
     }
     root

@@ -1,0 +1,92 @@
+//! Every lab on its reference solution, through the real runner: each
+//! scenario passes with no leak, and each party's transcript is asserted
+//! through insta against the lab's own `snapshots/*.snap`.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use runner::run::LabReport;
+
+/// Run lab `id` and assert every transcript through insta.
+fn check_lab(id: &str) {
+    let root = repo_root();
+    let (status, report) = runner_json(&root, &["lab", id]);
+    for scenario in &report.scenarios {
+        assert!(scenario.error.is_none(), "{}: {:?}", scenario.name, scenario.error);
+        assert!(scenario.failure.is_none(), "{}: {:#?}", scenario.name, scenario.failure);
+        let mut leaks: Vec<_> = scenario.leaks.iter().map(|leak| leak.object.kind).collect();
+        let mut expected = scenario.expect_leaks.clone();
+        leaks.sort();
+        expected.sort();
+        assert_eq!(leaks, expected, "{}: leaks {:#?}", scenario.name, scenario.leaks);
+        for party in &scenario.parties {
+            assert_transcript(&root, &report, &scenario.name, &party.name, &party.transcript);
+        }
+    }
+    assert_eq!(status, 0, "runner lab {id} failed");
+    assert!(report.passed);
+}
+
+fn assert_transcript(root: &Path, report: &LabReport, scenario: &str, party: &str, transcript: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root.join("labs").join(&report.lab).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(runner::snapshot::description(&report.lab, scenario, party));
+    settings.bind(|| insta::assert_snapshot!(runner::snapshot::name(scenario, party), transcript));
+}
+
+macro_rules! lab_tests {
+    ($($test:ident => $id:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                check_lab($id);
+            }
+        )*
+
+        #[test]
+        fn every_lab_has_a_test() {
+            let tested: Vec<&str> = vec![$($id),*];
+            let catalog = runner::catalog::Catalog::find(Some(&repo_root())).unwrap();
+            for dir in &catalog.labs {
+                let name = dir.file_name().unwrap().to_string_lossy();
+                assert!(tested.contains(&&name[..2]), "lab {name} has no test in runner/tests/labs.rs");
+            }
+        }
+    };
+}
+
+lab_tests! {
+    lab_01_pipe => "01",
+    lab_02_fifo => "02",
+}
+
+#[test]
+fn a_c_client_passes_the_fifo_lab_against_the_rust_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = compile_c("pipe_client", dir.path());
+    let party = format!("client={}", client.display());
+    let (status, report) = runner_json(&repo_root(), &["lab", "02", "--scenario", "seed000", "--party", &party]);
+    let scenario = &report.scenarios[0];
+    assert_eq!(scenario.parties[1].program, client.display().to_string());
+    assert!(scenario.failure.is_none(), "{:#?}", scenario.failure);
+    assert_eq!(status, 0, "{:#?}", report);
+}
+
+#[test]
+fn a_server_printing_other_lines_fails_with_a_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = compile_c("wrong_line", dir.path());
+    let party = format!("server={}", server.display());
+    let output = runner(&repo_root(), &["lab", "02", "--scenario", "seed000", "--party", &party]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("server's terminal differs from"), "{stdout}");
+    assert!(stdout.contains("+Send Massage: done"), "{stdout}");
+    // The pending snapshot stays out of the repository's way for the next run.
+    let pending = repo_root().join("labs/02-fifo/snapshots/seed000__server.snap.new");
+    let _ = std::fs::remove_file(pending);
+}
