@@ -282,6 +282,23 @@ fn process(proc_dir: &Path, pid: i32) -> Option<ProcessInfo> {
     })
 }
 
+/// `pid` is alive and does not descend from `ancestor`.
+pub fn is_outsider(proc_dir: &Path, pid: i32, ancestor: i32) -> bool {
+    let mut current = pid;
+    // A parent chain is short; the bound only guards against a malformed one.
+    for _ in 0..64 {
+        if current == ancestor {
+            return false;
+        }
+        match process(proc_dir, current) {
+            Some(info) if info.ppid > 0 => current = info.ppid,
+            Some(_) => return true,
+            None => return current != pid,
+        }
+    }
+    true
+}
+
 impl ProcessInfo {
     pub fn as_object(&self) -> Object {
         Object {

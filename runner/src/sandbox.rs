@@ -92,17 +92,50 @@ pub fn run(
     scenario: &Scenario,
     commands: &BTreeMap<String, Command>,
 ) -> Result<Outcome, SandboxError> {
-    let run_dir = make_run_dir().map_err(SandboxError::Failed)?;
+    let run_dir = RunDir::make().map_err(SandboxError::Failed)?;
     let budget: Duration = scenario.steps.iter().map(|step| step.timeout).sum::<Duration>() + Duration::from_secs(5);
-    let result = match isolation {
+    match isolation {
         Isolation::Host => {
             let _lock = host_lock().map_err(SandboxError::Failed)?;
-            launch(budget, |results| host_child(results, &run_dir, lab, scenario, commands))
+            launch(budget, |results| host_child(results, &run_dir.0, lab, scenario, commands))
         }
-        _ => launch(budget, |results| namespace_helper(results, &run_dir, lab, scenario, commands)),
-    };
-    let _ = fs::remove_dir_all(&run_dir);
-    result
+        _ => launch(budget, |results| namespace_helper(results, &run_dir.0, lab, scenario, commands)),
+    }
+}
+
+/// The run's folder on the host, removed however the run ends (a panic too).
+struct RunDir(PathBuf);
+
+impl RunDir {
+    fn make() -> Result<RunDir, String> {
+        let template = std::env::temp_dir().join("ipc-labs-run.XXXXXX");
+        nix::unistd::mkdtemp(&template).map(RunDir).map_err(|err| format!("mkdtemp {}: {err}", template.display()))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A sandbox still running: stopped and waited for if the runner gives up on
+/// it, a panic included.
+struct Running(Option<Pid>);
+
+impl Running {
+    /// The sandbox ended by itself: nothing to stop any more.
+    fn ended(mut self) -> Pid {
+        self.0.take().expect("a running sandbox has a pid")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            stop(child);
+        }
+    }
 }
 
 /// Fork `child`, which writes its JSON result on the pipe it is given, and
@@ -128,7 +161,13 @@ fn launch(budget: Duration, child: impl FnOnce(File) -> i32) -> Result<Outcome, 
 }
 
 fn collect(child: Pid, results: OwnedFd, budget: Duration) -> Result<Outcome, SandboxError> {
+    let running = Running(Some(child));
     let deadline = Instant::now() + budget;
+    // Lets the tests prove that a panicking runner leaves nothing behind.
+    let test_panic_at = cfg!(debug_assertions)
+        .then(|| std::env::var("RUNNER_TEST_PANIC_AFTER_MS").ok()?.parse().ok())
+        .flatten()
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
     let mut results = File::from(results);
     let mut bytes = Vec::new();
     let mut buffer = [0u8; 64 * 1024];
@@ -141,6 +180,11 @@ fn collect(child: Pid, results: OwnedFd, budget: Duration) -> Result<Outcome, Sa
             break Some(format!("the sandbox did not finish within {} s", budget.as_secs()));
         }
         let mut fds = [PollFd::new(results.as_fd(), PollFlags::POLLIN)];
+        let left = match test_panic_at {
+            Some(at) if Instant::now() >= at => panic!("RUNNER_TEST_PANIC_AFTER_MS is set"),
+            Some(at) => left.min(at - Instant::now()),
+            None => left,
+        };
         match poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)) {
             Ok(0) | Err(Errno::EINTR) => continue,
             Ok(_) => {}
@@ -154,9 +198,9 @@ fn collect(child: Pid, results: OwnedFd, budget: Duration) -> Result<Outcome, Sa
         }
     };
     if let Some(problem) = problem {
-        stop(child);
         return Err(SandboxError::Failed(problem));
     }
+    let child = running.ended();
     let status = waitpid(child, None).map_err(|err| SandboxError::Failed(format!("waitpid: {err}")))?;
     if let Ok(outcome) = serde_json::from_slice::<Outcome>(&bytes) {
         return Ok(outcome);
@@ -326,9 +370,13 @@ fn host_child(
     reap_orphans();
     let me = getpid().as_raw();
     let party_pids: Vec<i32> = played.parties.iter().map(|party| party.pid).collect();
+    // New since the run began, and not made by a live process outside it
+    // (another program on the host). An object whose creator is gone cannot
+    // be told apart: it counts.
     let mut found: Vec<Object> = inventory::ipc_objects(&places)
         .into_iter()
         .filter(|object| !before.iter().any(|old| old.identity() == object.identity()))
+        .filter(|object| object.creator_pid.is_none_or(|pid| !inventory::is_outsider(&places.proc_dir, pid, me)))
         .collect();
     found.extend(
         inventory::processes(&places.proc_dir)
@@ -437,11 +485,6 @@ fn die_with(parent: Pid) {
         // SAFETY: the parent is already gone; leave at once.
         unsafe { libc::_exit(1) }
     }
-}
-
-fn make_run_dir() -> Result<PathBuf, String> {
-    let template = std::env::temp_dir().join("ipc-labs-run.XXXXXX");
-    nix::unistd::mkdtemp(&template).map_err(|err| format!("mkdtemp {}: {err}", template.display()))
 }
 
 /// Host-mode runs take turns: each compares the host before and after.

@@ -180,7 +180,9 @@ fn a_party_killed_while_holding_every_kind_of_object_leaves_them_all_reported() 
     let (status, scenario, _) = run_fault("killed_holding", &[]);
     let mut kinds: Vec<Kind> = scenario.leaks.iter().map(|leak| leak.object.kind).collect();
     kinds.sort();
-    assert_eq!(kinds, [Kind::SysvShm, Kind::SysvMsg, Kind::SysvSem, Kind::PosixMq]);
+    assert_eq!(kinds, [Kind::SysvShm, Kind::SysvMsg, Kind::SysvSem, Kind::PosixShm, Kind::PosixSem, Kind::PosixMq]);
+    let names: Vec<&str> = scenario.leaks.iter().map(|leak| leak.removal.as_str()).collect();
+    assert!(names.contains(&"rm /dev/shm/held") && names.contains(&"rm /dev/shm/sem.held"), "{names:?}");
     let queue = scenario.leaks.iter().find(|leak| leak.object.kind == Kind::PosixMq).unwrap();
     assert_eq!((queue.object.name.as_str(), queue.removal.as_str()), ("/dev/mqueue/held", "rm /dev/mqueue/held"));
     assert_eq!(status, 0, "the scenario expects exactly these leaks");
@@ -304,4 +306,47 @@ fn leaks_lists_host_objects_and_clean_removes_only_your_own_after_asking() {
     unsafe { libc::shmctl(theirs, libc::IPC_RMID, std::ptr::null_mut()) };
     assert!(!removed, "your own segment is removed");
     assert!(kept, "another user's segment is never touched");
+}
+
+#[test]
+fn the_sandbox_has_its_own_loopback_up() {
+    let (status, scenario, _) = run_fault("loopback", &[]);
+    assert_eq!(scenario.parties[0].transcript, "loopback works\n[exit 0]");
+    assert_eq!(status, 0);
+}
+
+#[test]
+fn a_runner_that_panics_kills_its_parties_and_cleans_up() {
+    let project = fault_project();
+    let root = project.path();
+    let started = Instant::now();
+    let output = runner_command(root, &["lab", "90", "--no-build", "--scenario", "patient"])
+        .env("RUNNER_TEST_PANIC_AFTER_MS", "300")
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(101), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("RUNNER_TEST_PANIC_AFTER_MS"));
+    assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new());
+    assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new());
+}
+
+#[test]
+fn a_terminated_runner_kills_its_parties_and_cleans_up() {
+    let project = fault_project();
+    let root = project.path();
+    let mut child = runner_command(root, &["lab", "90", "--no-build", "--scenario", "patient"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let forever = root.join("target").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_mentioning(&forever).is_empty() {
+        assert!(Instant::now() < deadline, "the party never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new());
+    assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new());
 }

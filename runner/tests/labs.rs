@@ -90,3 +90,21 @@ fn a_server_printing_other_lines_fails_with_a_diff() {
     let pending = repo_root().join("labs/02-fifo/snapshots/seed000__server.snap.new");
     let _ = std::fs::remove_file(pending);
 }
+
+#[test]
+fn two_checks_at_the_same_time_both_pass() {
+    let root = repo_root();
+    let checks: Vec<_> = (0..2)
+        .map(|_| runner_command(&root, &["check", "--format", "json"]).stdout(std::process::Stdio::piped()).spawn())
+        .collect();
+    for check in checks {
+        let output = check.unwrap().wait_with_output().unwrap();
+        let reports: Vec<LabReport> = serde_json::from_slice(&output.stdout).expect("a JSON list of lab reports");
+        let catalog = runner::catalog::Catalog::find(Some(&root)).unwrap();
+        assert_eq!(reports.len(), catalog.labs.len());
+        for report in &reports {
+            assert!(report.passed, "{report:#?}");
+        }
+        assert_eq!(output.status.code(), Some(0));
+    }
+}

@@ -30,7 +30,7 @@ pub fn compile_c(name: &str, dir: &Path) -> PathBuf {
 }
 
 /// The C programs that play the fault lab's parties.
-pub const FAULT_PROGRAMS: [&str; 12] = [
+pub const FAULT_PROGRAMS: [&str; 13] = [
     "crash",
     "forever",
     "flood",
@@ -43,6 +43,7 @@ pub const FAULT_PROGRAMS: [&str; 12] = [
     "fifo_wait",
     "fixed_key",
     "open_to_all",
+    "loopback",
 ];
 
 /// A project folder holding only the fault lab, its parties compiled from C
