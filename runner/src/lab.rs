@@ -35,6 +35,8 @@ pub struct Lab {
     pub parties: BTreeMap<String, Party>,
     pub redactions: Vec<Redaction>,
     pub scenarios: Vec<Scenario>,
+    /// Points for a run that leaves nothing behind (beyond expected leaks).
+    pub leak_points: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +70,8 @@ pub struct Scenario {
     /// What the scenario is meant to leave behind, to show a leak on purpose
     /// (e.g. a server killed before it removes its segment).
     pub expect_leaks: Vec<Kind>,
+    /// Points a submission earns when the scenario passes.
+    pub points: u32,
 }
 
 impl Scenario {
@@ -267,6 +271,12 @@ struct RawLab {
     #[serde(default)]
     redactions: Vec<RawRedaction>,
     scenarios: Vec<RawScenario>,
+    #[serde(default = "one")]
+    leak_points: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -285,6 +295,8 @@ struct RawScenario {
     steps: Vec<Spanned<toml::Table>>,
     #[serde(default)]
     expect_leaks: Vec<Kind>,
+    #[serde(default = "one")]
+    points: u32,
 }
 
 impl Lab {
@@ -340,7 +352,13 @@ impl Lab {
                 message: format!("scenario {name:?}: {message}"),
             })?;
             let expect_leaks = raw_scenario.expect_leaks;
-            scenarios.push(Scenario { name, about: raw_scenario.about, steps, expect_leaks });
+            scenarios.push(Scenario {
+                name,
+                about: raw_scenario.about,
+                steps,
+                expect_leaks,
+                points: raw_scenario.points,
+            });
         }
         if scenarios.is_empty() {
             return Err(at(None, "the lab has no [[scenarios]]".to_string()));
@@ -359,6 +377,7 @@ impl Lab {
             parties: raw.parties,
             redactions,
             scenarios,
+            leak_points: raw.leak_points,
         })
     }
 

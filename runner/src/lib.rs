@@ -10,9 +10,12 @@
 
 pub mod catalog;
 pub mod compile;
+pub mod grade;
+pub mod gradescope;
 pub mod host;
 pub mod interrupt;
 pub mod inventory;
+pub mod junit;
 pub mod lab;
 pub mod party;
 pub mod report;
@@ -20,4 +23,5 @@ pub mod run;
 pub mod sandbox;
 pub mod scenario;
 pub mod snapshot;
+pub mod summary;
 pub mod transcript;

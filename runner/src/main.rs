@@ -58,6 +58,47 @@ enum Commands {
         /// Do not build the lab first.
         #[arg(long)]
         no_build: bool,
+        /// Read and write snapshots in DIR instead of the lab's snapshots/ (seeded from them).
+        #[arg(long, value_name = "DIR")]
+        snapshot_dir: Option<PathBuf>,
+        /// With --party: also run the reference and show its transcript beside yours where they differ.
+        #[arg(long, value_enum)]
+        against: Option<Against>,
+    },
+    /// Grade every submission in SUBMISSIONS/ (one folder per student) through every lab.
+    Grade {
+        submissions: PathBuf,
+        /// SUBMISSIONS is one submission, not a folder of them (Gradescope).
+        #[arg(long)]
+        single: bool,
+        /// Where builds, pending snapshots and reports go.
+        #[arg(long, value_name = "DIR", default_value = "grade-results")]
+        results: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// How many submissions are graded at the same time (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Seconds a submission's build may take.
+        #[arg(long, default_value_t = 300)]
+        build_timeout: u64,
+        #[arg(long, value_enum, default_value_t = Isolation::Auto)]
+        isolation: Isolation,
+    },
+    /// Walk the pending snapshots (.snap.new) below DIR: accept, reject or skip each.
+    Review {
+        dir: PathBuf,
+        /// Accept every pending snapshot without asking.
+        #[arg(long, conflicts_with = "reject_all")]
+        accept_all: bool,
+        /// Reject every pending snapshot without asking.
+        #[arg(long)]
+        reject_all: bool,
+    },
+    /// Write the Gradescope autograder zip (setup.sh, run_autograder, the labs) to OUT.
+    GradescopePackage {
+        #[arg(default_value = "ipc-labs-autograder.zip")]
+        out: PathBuf,
     },
     /// What a lab teaches, its parties and scenarios, and the seed programs it comes from.
     Show { id: String },
@@ -87,9 +128,18 @@ enum Commands {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Against {
+    Reference,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
+    /// JUnit XML, for CI servers.
+    Junit,
+    /// Gradescope's results.json (grade only).
+    Gradescope,
 }
 
 /// A failure to do what was asked, with the exit status it deserves.
@@ -121,7 +171,9 @@ fn main() -> ExitCode {
 
 fn execute(cli: Cli) -> Result<ExitCode, Problem> {
     let catalog = match cli.command {
-        Commands::Leaks | Commands::Clean { .. } => Catalog { root: PathBuf::new(), labs: Vec::new() },
+        Commands::Leaks | Commands::Clean { .. } | Commands::Review { .. } => {
+            Catalog { root: PathBuf::new(), labs: Vec::new() }
+        }
         _ => Catalog::find(cli.root.as_deref()).map_err(usage)?,
     };
     match cli.command {
@@ -138,7 +190,10 @@ fn execute(cli: Cli) -> Result<ExitCode, Problem> {
         Commands::Clean { yes } => clean(yes),
         Commands::Show { id } => show(&load(&catalog, &id)?),
         Commands::Hint { id } => hint(&load(&catalog, &id)?),
-        Commands::Lab { id, parties, accept, scenario, format, isolation, quiet, no_build } => {
+        Commands::Lab { id, parties, accept, scenario, format, isolation, quiet, no_build, snapshot_dir, against } => {
+            if format == Format::Gradescope {
+                return Err(usage("--format gradescope is for runner grade"));
+            }
             let lab = load(&catalog, &id)?;
             if let Some(name) = &scenario {
                 if lab.scenario(name).is_none() {
@@ -154,20 +209,42 @@ fn execute(cli: Cli) -> Result<ExitCode, Problem> {
             if !no_build {
                 compile::ensure_built(&catalog.root, &[&lab]).map_err(|message| Problem { status: 1, message })?;
             }
-            let options = Options { isolation, overrides, accept, scenario };
-            let report = run::run_lab(&catalog.root, &lab, &options, &mut IsolationChoice::new(isolation));
-            remember(&catalog.root, &report);
+            let swapped: Vec<String> = overrides.keys().cloned().collect();
+            let mut choice = IsolationChoice::new(isolation);
+            let options = Options { isolation, overrides, accept, scenario, snapshot_dir };
+            let report = run::run_lab(&catalog.root, &lab, &options, &mut choice);
+            if options.overrides.is_empty() {
+                remember(&catalog.root, &report);
+            }
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize")),
+                Format::Junit => print!("{}", runner::junit::xml(&runner::junit::from_check(std::slice::from_ref(&report)))),
+                Format::Gradescope => unreachable!("refused above"),
                 Format::Human => {
                     let detail = if quiet { Detail::Failures } else { Detail::Terminals };
                     let hint = lab.hints.first().map(|hint| format!("{hint} (more: runner hint {})", lab.id));
                     print!("{}", report::human(&report, detail, hint.as_deref()));
+                    if against.is_some() && !swapped.is_empty() {
+                        let reference_options =
+                            Options { overrides: BTreeMap::new(), accept: false, snapshot_dir: None, ..options };
+                        let reference = run::run_lab(&catalog.root, &lab, &reference_options, &mut choice);
+                        print!("{}", report::against_reference(&report, &reference, &swapped));
+                    }
                 }
             }
             Ok(verdict(report.passed))
         }
         Commands::Check { all: _, format, isolation, jobs } => check(&catalog, format, isolation, jobs),
+        Commands::Grade { submissions, single, results, format, jobs, build_timeout, isolation } => {
+            grade(&catalog, &submissions, single, results, format, jobs, build_timeout, isolation)
+        }
+        Commands::Review { dir, accept_all, reject_all } => review(&dir, accept_all, reject_all),
+        Commands::GradescopePackage { out } => {
+            let count =
+                runner::gradescope::package(&catalog.root, &out).map_err(|message| Problem { status: 1, message })?;
+            println!("wrote {} ({count} files): upload it as the Gradescope autograder", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -273,7 +350,7 @@ fn check(catalog: &Catalog, format: Format, isolation: Isolation, jobs: Option<u
         .collect::<Result<_, _>>()?;
     let refs: Vec<&Lab> = labs.iter().collect();
     compile::ensure_built(&catalog.root, &refs).map_err(|message| Problem { status: 1, message })?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |cores| cores.get())).max(1);
+    let jobs = jobs_or_cores(jobs);
     let reports = run_in_parallel(catalog, &labs, isolation, jobs);
     for report in &reports {
         remember(&catalog.root, report);
@@ -281,6 +358,8 @@ fn check(catalog: &Catalog, format: Format, isolation: Isolation, jobs: Option<u
     let passed = reports.iter().all(|report| report.passed);
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize")),
+        Format::Junit => print!("{}", runner::junit::xml(&runner::junit::from_check(&reports))),
+        Format::Gradescope => return Err(usage("--format gradescope is for runner grade")),
         Format::Human => {
             for report in reports.iter().filter(|report| !report.passed) {
                 print!("{}", report::human(report, Detail::Failures, None));
@@ -359,6 +438,117 @@ fn clean(yes: bool) -> Result<ExitCode, Problem> {
         }
     }
     Ok(verdict(!failed))
+}
+
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |cores| cores.get())).max(1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grade(
+    catalog: &Catalog,
+    submissions: &Path,
+    single: bool,
+    results: PathBuf,
+    format: Format,
+    jobs: Option<usize>,
+    build_timeout: u64,
+    isolation: Isolation,
+) -> Result<ExitCode, Problem> {
+    use runner::grade;
+    let labs: Vec<Lab> = catalog
+        .labs
+        .iter()
+        .map(|dir| Lab::load(dir).map_err(|err| usage(err.to_string())))
+        .collect::<Result<_, _>>()?;
+    let folders = grade::submissions(submissions, single).map_err(usage)?;
+    let refs: Vec<&Lab> = labs.iter().collect();
+    compile::ensure_built(&catalog.root, &refs).map_err(|message| Problem { status: 1, message })?;
+    std::fs::create_dir_all(&results).map_err(|err| usage(format!("{}: {err}", results.display())))?;
+    let results = results.canonicalize().map_err(|err| usage(format!("{}: {err}", results.display())))?;
+    let options = grade::Options {
+        jobs: jobs_or_cores(jobs),
+        isolation,
+        results: results.clone(),
+        build_timeout: std::time::Duration::from_secs(build_timeout),
+        runner: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runner")),
+        root: catalog.root.clone(),
+    };
+    let graded = grade::grade(&labs, &folders, &options);
+    let write = |name: &str, text: String| {
+        let path = results.join(name);
+        std::fs::write(&path, text).map_err(|err| Problem { status: 1, message: format!("{}: {err}", path.display()) })
+    };
+    write("grade.json", serde_json::to_string_pretty(&graded).expect("grades serialize"))?;
+    write("junit.xml", runner::junit::xml(&runner::junit::from_grade(&graded)))?;
+    write("summary.csv", runner::summary::csv(&graded))?;
+    write("report.html", runner::summary::html(&graded))?;
+    for submission in &graded.submissions {
+        let results_json = serde_json::to_string_pretty(&runner::gradescope::results(submission)).expect("serializes");
+        write(&format!("{}/results.json", submission.student), results_json)?;
+    }
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&graded).expect("grades serialize")),
+        Format::Junit => print!("{}", runner::junit::xml(&runner::junit::from_grade(&graded))),
+        Format::Gradescope => {
+            let all: Vec<_> = graded.submissions.iter().map(runner::gradescope::results).collect();
+            let text = match all.as_slice() {
+                [one] => serde_json::to_string_pretty(one),
+                many => serde_json::to_string_pretty(many),
+            };
+            println!("{}", text.expect("results serialize"));
+        }
+        Format::Human => {
+            print!("{}", runner::summary::table(&graded));
+            println!(
+                "reports in {}: grade.json, junit.xml, summary.csv, report.html, <student>/results.json",
+                results.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Walk the pending snapshots below `dir`, one at a time.
+fn review(dir: &Path, accept_all: bool, reject_all: bool) -> Result<ExitCode, Problem> {
+    let pending = runner::snapshot::pending_below(dir);
+    if pending.is_empty() {
+        println!("No pending snapshots below {}.", dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
+    for new in &pending {
+        let expected = new.with_extension("");
+        let old_text = runner::snapshot::read_body(&expected).unwrap_or_default();
+        let new_text = runner::snapshot::read_body(new).unwrap_or_default();
+        let choice = if accept_all {
+            'a'
+        } else if reject_all {
+            'r'
+        } else {
+            println!("{}", new.display());
+            let name = expected.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            print!("{}", report::paint_diff(&runner::snapshot::diff(&old_text, &new_text, &name)));
+            print!("[a]ccept, [r]eject or [s]kip? ");
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            let mut answer = String::new();
+            if std::io::stdin().read_line(&mut answer).unwrap_or(0) == 0 {
+                break;
+            }
+            answer.trim().chars().next().unwrap_or('s')
+        };
+        let done = match choice {
+            'a' => std::fs::rename(new, &expected).map(|()| accepted += 1),
+            'r' => std::fs::remove_file(new).map(|()| rejected += 1),
+            _ => {
+                skipped += 1;
+                Ok(())
+            }
+        };
+        done.map_err(|err| Problem { status: 1, message: format!("{}: {err}", new.display()) })?;
+    }
+    println!("accepted {accepted}, rejected {rejected}, skipped {skipped}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn results_dir(root: &Path) -> PathBuf {

@@ -122,18 +122,76 @@ fn write_verdict(out: &mut String, party: &PartyReport) {
         }
         SnapshotVerdict::Differs => {
             let _ = writeln!(out, "      {}'s terminal differs from {snapshot}:", party.name);
-            for line in party.diff.as_deref().unwrap_or_default().lines() {
-                let painted = match line.chars().next() {
-                    Some('@') => line.if_supports_color(Stream::Stdout, |text| text.cyan()).to_string(),
-                    Some('-') => line.if_supports_color(Stream::Stdout, |text| text.red()).to_string(),
-                    Some('+') => line.if_supports_color(Stream::Stdout, |text| text.green()).to_string(),
-                    _ => line.to_string(),
-                };
-                let _ = writeln!(out, "        {painted}");
+            for line in paint_diff(party.diff.as_deref().unwrap_or_default()).lines() {
+                let _ = writeln!(out, "        {line}");
             }
         }
     }
     if let Some(pending) = &party.pending {
         let _ = writeln!(out, "      wrote {} (review with `cargo insta review`)", pending.display());
     }
+}
+
+/// A unified diff with removed lines red, added lines green, hunks cyan.
+pub fn paint_diff(diff: &str) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let painted = match line.chars().next() {
+            Some('@') => line.if_supports_color(Stream::Stdout, |text| text.cyan()).to_string(),
+            Some('-') => line.if_supports_color(Stream::Stdout, |text| text.red()).to_string(),
+            Some('+') => line.if_supports_color(Stream::Stdout, |text| text.green()).to_string(),
+            _ => line.to_string(),
+        };
+        let _ = writeln!(out, "{painted}");
+    }
+    out
+}
+
+/// For each party played by the student's program, the reference's
+/// transcript beside the student's, where they differ.
+pub fn against_reference(student: &LabReport, reference: &LabReport, parties: &[String]) -> String {
+    let mut out = String::new();
+    for scenario in &student.scenarios {
+        let Some(theirs) = reference.scenarios.iter().find(|other| other.name == scenario.name) else { continue };
+        for party in scenario.parties.iter().filter(|party| parties.contains(&party.name)) {
+            let Some(model) = theirs.parties.iter().find(|other| other.name == party.name) else { continue };
+            if model.transcript == party.transcript {
+                continue;
+            }
+            let _ = writeln!(out, "{} / {}: the reference (left) and yours (right)", scenario.name, party.name);
+            out.push_str(&side_by_side(&model.transcript, &party.transcript));
+        }
+    }
+    out
+}
+
+const COLUMN: usize = 38;
+
+/// Two columns, `|` where a line differs, `<` or `>` where one side has none.
+pub fn side_by_side(left: &str, right: &str) -> String {
+    let diff = similar::TextDiff::from_lines(left, right);
+    let mut rows: Vec<(String, char, String)> = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let line = change.to_string_lossy().trim_end_matches('\n').to_string();
+        match change.tag() {
+            similar::ChangeTag::Delete => removed.push(line),
+            similar::ChangeTag::Insert if !removed.is_empty() => rows.push((removed.remove(0), '|', line)),
+            similar::ChangeTag::Insert => rows.push((String::new(), '>', line)),
+            similar::ChangeTag::Equal => {
+                rows.extend(removed.drain(..).map(|old| (old, '<', String::new())));
+                rows.push((line.clone(), ' ', line));
+            }
+        }
+    }
+    rows.extend(removed.drain(..).map(|old| (old, '<', String::new())));
+    let mut out = String::new();
+    for (left, mark, right) in rows {
+        let left: String = left.chars().take(COLUMN).collect();
+        let row = format!("  {left:<COLUMN$} {mark} {right}");
+        let row =
+            if mark == ' ' { row } else { row.if_supports_color(Stream::Stdout, |text| text.yellow()).to_string() };
+        let _ = writeln!(out, "{}", row.trim_end());
+    }
+    out
 }

@@ -12,7 +12,7 @@ use crate::inventory::{Kind, Object};
 use crate::lab::Lab;
 use crate::party::Command;
 use crate::sandbox::{self, Isolation, Leak, SandboxError};
-use crate::scenario::StepFailure;
+use crate::scenario::{PartyRecord, StepFailure};
 use crate::snapshot::{self, Snapshot};
 
 pub struct Options {
@@ -23,6 +23,10 @@ pub struct Options {
     pub accept: bool,
     /// Run only this scenario.
     pub scenario: Option<String>,
+    /// Keep snapshots here instead of in the lab (grading: one folder per
+    /// submission). Seeded from the lab's own; a snapshot accepted here
+    /// stands for this submission only.
+    pub snapshot_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,16 +183,8 @@ pub fn run_lab(root: &Path, lab: &Lab, options: &Options, isolation: &mut Isolat
                 let accept = options.accept && report.failure.is_none();
                 for party in outcome.played.parties {
                     let program = commands[&party.name].program.display().to_string();
-                    let ending = party.ending.to_string();
-                    report.parties.push(judge(
-                        lab,
-                        &scenario.name,
-                        &party.name,
-                        program,
-                        ending,
-                        party.transcript,
-                        accept,
-                    ));
+                    let snapshot = snapshot_for(lab, &scenario.name, &party.name, options.snapshot_dir.as_deref());
+                    report.parties.push(judge(lab, &scenario.name, party, program, snapshot, accept));
                 }
             }
             Err(SandboxError::Refused(why) | SandboxError::Failed(why)) => report.error = Some(why),
@@ -218,19 +214,17 @@ pub fn run_lab(root: &Path, lab: &Lab, options: &Options, isolation: &mut Isolat
 fn judge(
     lab: &Lab,
     scenario: &str,
-    party: &str,
+    party: PartyRecord,
     program: String,
-    ending: String,
-    transcript: String,
+    snapshot: Snapshot,
     accept: bool,
 ) -> PartyReport {
-    let snapshot = Snapshot::of(&lab.dir, scenario, party);
-    let description = snapshot::description(&lab.name(), scenario, party);
+    let description = snapshot::description(&lab.name(), scenario, &party.name);
     let mut report = PartyReport {
-        name: party.to_string(),
+        name: party.name,
         program,
-        ending,
-        transcript,
+        ending: party.ending.to_string(),
+        transcript: party.transcript,
         snapshot: snapshot.path.clone(),
         verdict: SnapshotVerdict::Missing,
         expected: None,
@@ -265,6 +259,18 @@ fn judge(
         Err(problem) => report.diff = Some(problem),
     }
     report
+}
+
+/// Where the expected transcript of a party is kept: in the lab, or in a
+/// folder of its own, seeded with a copy of the lab's.
+fn snapshot_for(lab: &Lab, scenario: &str, party: &str, folder: Option<&Path>) -> Snapshot {
+    let reference = Snapshot::of(&lab.dir, scenario, party);
+    let Some(folder) = folder else { return reference };
+    let local = Snapshot::in_folder(folder, scenario, party);
+    if !local.path.exists() && reference.path.exists() {
+        let _ = std::fs::create_dir_all(folder).and_then(|()| std::fs::copy(&reference.path, &local.path));
+    }
+    local
 }
 
 /// The leaks are exactly the kinds the scenario expects (none, usually).

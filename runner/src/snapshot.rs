@@ -19,8 +19,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The lab's own snapshot of one party in one scenario.
     pub fn of(lab_dir: &Path, scenario: &str, party: &str) -> Snapshot {
-        Snapshot { path: lab_dir.join("snapshots").join(format!("{}.snap", name(scenario, party))) }
+        Snapshot::in_folder(&lab_dir.join("snapshots"), scenario, party)
+    }
+
+    pub fn in_folder(folder: &Path, scenario: &str, party: &str) -> Snapshot {
+        Snapshot { path: folder.join(format!("{}.snap", name(scenario, party))) }
     }
 
     /// The pending snapshot insta's review looks for.
@@ -59,6 +64,28 @@ impl Snapshot {
     pub fn clear_pending(&self) {
         let _ = fs::remove_file(self.pending_path());
     }
+}
+
+/// The body of the snapshot file at `path`.
+pub fn read_body(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    contents(&text).map(|body| body.trim_end().to_string())
+}
+
+/// Every pending snapshot (`.snap.new`) below `dir`, in order.
+pub fn pending_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(pending_below(&path));
+        } else if path.to_string_lossy().ends_with(".snap.new") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
 }
 
 /// The snapshot name of one party in one scenario.

@@ -1,0 +1,264 @@
+//! `runner grade` over a folder of submissions written for the test: one
+//! correct, one with a wrong prompt, one that leaks, one that hangs, one that
+//! does not build (all in C, built by their Makefile), and one in Rust built
+//! by cargo. Each gets the expected points, in every report format.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+use runner::grade::{Grade, SubmissionGrade};
+
+struct Graded {
+    _dir: tempfile::TempDir,
+    results: PathBuf,
+    grade: Grade,
+    stdout: String,
+}
+
+/// One grading run, shared by the tests of this file.
+fn graded() -> &'static Graded {
+    static GRADED: OnceLock<Graded> = OnceLock::new();
+    GRADED.get_or_init(|| {
+        let dir = tempfile::Builder::new().prefix("ipc-labs-grade.").tempdir().unwrap();
+        let submissions = dir.path().join("submissions");
+        copy_tree(&fixtures().join("submissions"), &submissions);
+        for student in ["correct", "wrong_prompt", "leaks", "hangs"] {
+            fs::copy(fixtures().join("pipe_client.c"), submissions.join(student).join("pipe_client.c")).unwrap();
+        }
+        let results = dir.path().join("results");
+        let output = runner(
+            &repo_root(),
+            &["grade", submissions.to_str().unwrap(), "--results", results.to_str().unwrap(), "--format", "json"],
+        );
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        let grade: Grade = serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("{err}\n{stdout}\n{stderr}"));
+        Graded { _dir: dir, results, grade, stdout }
+    })
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn student(name: &str) -> &'static SubmissionGrade {
+    graded().grade.submissions.iter().find(|submission| submission.student == name).expect("graded")
+}
+
+/// The FIFO lab's points: (scenario or "leak check", score).
+fn fifo_points(name: &str) -> BTreeMap<String, u32> {
+    let lab = student(name).labs.iter().find(|lab| lab.lab == "02-fifo").unwrap();
+    let mut points: BTreeMap<String, u32> =
+        lab.scenarios.iter().map(|scenario| (scenario.name.clone(), scenario.score)).collect();
+    points.insert("leak check".to_string(), lab.leak_check.score);
+    points
+}
+
+fn points(pairs: &[(&str, u32)]) -> BTreeMap<String, u32> {
+    pairs.iter().map(|(name, score)| (name.to_string(), *score)).collect()
+}
+
+#[test]
+fn every_submission_is_graded_in_order() {
+    let students: Vec<&str> = graded().grade.submissions.iter().map(|s| s.student.as_str()).collect();
+    assert_eq!(students, ["broken", "correct", "hangs", "leaks", "rust", "wrong_prompt"]);
+    assert_eq!(graded().grade.schema, "ipc-labs/grade/1");
+}
+
+#[test]
+fn a_correct_client_in_c_or_rust_earns_every_point_of_its_lab() {
+    let full = points(&[("seed000", 1), ("chat", 1), ("timed_fifo", 1), ("leak check", 1)]);
+    assert_eq!(fifo_points("correct"), full);
+    assert_eq!(fifo_points("rust"), full);
+    assert_eq!(student("rust").build.how, "cargo");
+    assert_eq!(student("correct").build.how, "make");
+    let lab = student("correct").labs.iter().find(|lab| lab.lab == "02-fifo").unwrap();
+    assert_eq!(lab.programs.keys().collect::<Vec<_>>(), ["client"]);
+    assert_eq!((lab.score, lab.max_score), (4, 4));
+}
+
+#[test]
+fn a_wrong_prompt_loses_the_scenario_and_leaves_a_pending_snapshot() {
+    assert_eq!(
+        fifo_points("wrong_prompt"),
+        points(&[("seed000", 0), ("chat", 1), ("timed_fifo", 1), ("leak check", 1)])
+    );
+    let lab = student("wrong_prompt").labs.iter().find(|lab| lab.lab == "02-fifo").unwrap();
+    let seed000 = &lab.scenarios[0];
+    assert_eq!(seed000.problem.as_deref(), Some("client did not print \"Send Message: \" within 5.0 s"));
+    let diff = seed000.diffs.iter().find(|diff| diff.party == "client").unwrap();
+    assert!(diff.diff.contains("-Send Message: abc\n") && diff.diff.contains("+Send message:\n"), "{}", diff.diff);
+    let pending = graded().results.join("wrong_prompt/02-fifo/snapshots/seed000__client.snap.new");
+    assert_eq!(diff.pending.as_deref(), Some(pending.as_path()));
+    assert!(pending.is_file() && pending.with_extension("").is_file(), "expected and pending side by side");
+}
+
+#[test]
+fn a_leak_loses_the_leak_check_points() {
+    assert_eq!(fifo_points("leaks"), points(&[("seed000", 1), ("chat", 1), ("timed_fifo", 1), ("leak check", 0)]));
+    let lab = student("leaks").labs.iter().find(|lab| lab.lab == "02-fifo").unwrap();
+    assert_eq!(lab.leak_check.leaks.len(), 1, "{:?}", lab.leak_check.leaks);
+    assert!(lab.leak_check.leaks[0].contains("ipcrm -m"), "{:?}", lab.leak_check.leaks);
+}
+
+#[test]
+fn a_hanging_client_loses_its_scenario_and_is_stopped() {
+    let hangs = fifo_points("hangs");
+    assert_eq!(hangs["seed000"], 0);
+    assert_eq!((hangs["chat"], hangs["timed_fifo"]), (1, 1));
+    let lab = student("hangs").labs.iter().find(|lab| lab.lab == "02-fifo").unwrap();
+    let problem = lab.scenarios[0].problem.as_deref().unwrap();
+    assert_eq!(problem, "client is still running after 5.0 s");
+}
+
+#[test]
+fn a_submission_that_does_not_build_is_graded_zero_with_the_compiler_output() {
+    let broken = student("broken");
+    assert!(!broken.build.ok);
+    assert!(broken.build.log.contains("error"), "{}", broken.build.log);
+    assert_eq!(broken.score, 0);
+    let lab = broken.labs.iter().find(|lab| lab.lab == "02-fifo").unwrap();
+    assert_eq!(lab.error.as_deref(), Some("the build failed"));
+}
+
+#[test]
+fn labs_without_programs_are_not_submitted_and_totals_add_up() {
+    for submission in &graded().grade.submissions {
+        let sum: u32 = submission.labs.iter().map(|lab| lab.score).sum();
+        let max: u32 = submission.labs.iter().map(|lab| lab.max_score).sum();
+        assert_eq!((submission.score, submission.max_score), (sum, max), "{}", submission.student);
+        for lab in submission.labs.iter().filter(|lab| lab.lab != "02-fifo") {
+            assert_eq!(lab.score, 0);
+            assert!(lab.programs.is_empty());
+        }
+    }
+}
+
+#[test]
+fn the_junit_report_validates_against_its_schema() {
+    let junit = graded().results.join("junit.xml");
+    let output = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(fixtures().join("junit.xsd"))
+        .arg(&junit)
+        .output()
+        .expect("xmllint (libxml2-utils) is installed");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = fs::read_to_string(&junit).unwrap();
+    assert!(text.contains("classname=\"wrong_prompt.02-fifo\""), "{text}");
+    assert!(text.contains("+Send message:"), "the diff is in the failure");
+}
+
+#[test]
+fn the_gradescope_results_follow_the_autograder_specification() {
+    let text = fs::read_to_string(graded().results.join("leaks/results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let top = results.as_object().unwrap();
+    let allowed_top = ["score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "leaderboard"];
+    assert!(top.keys().all(|key| allowed_top.contains(&key.as_str())), "{top:?}");
+    assert!(top["score"].is_number() && top["tests"].is_array());
+    let allowed_test = [
+        "score",
+        "max_score",
+        "status",
+        "name",
+        "name_format",
+        "number",
+        "output",
+        "output_format",
+        "tags",
+        "visibility",
+        "extra_data",
+    ];
+    let visibilities = ["hidden", "after_due_date", "after_published", "visible"];
+    let mut total = 0.0;
+    for test in top["tests"].as_array().unwrap() {
+        let test = test.as_object().unwrap();
+        assert!(test.keys().all(|key| allowed_test.contains(&key.as_str())), "{test:?}");
+        assert!(test["name"].is_string() && test["max_score"].is_number());
+        assert!(["passed", "failed"].contains(&test["status"].as_str().unwrap()));
+        assert!(visibilities.contains(&test["visibility"].as_str().unwrap()));
+        total += test["score"].as_f64().unwrap();
+    }
+    assert_eq!(top["score"].as_f64().unwrap(), total);
+    assert_eq!(total, student("leaks").score as f64);
+}
+
+#[test]
+fn the_summary_csv_and_html_hold_every_student_and_the_diffs() {
+    let csv = fs::read_to_string(graded().results.join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("student,01-pipe,02-fifo"));
+    let correct = csv.lines().find(|line| line.starts_with("correct,")).unwrap();
+    assert!(correct.contains(",4,"), "{correct}");
+    let html = fs::read_to_string(graded().results.join("report.html")).unwrap();
+    let parsed = std::process::Command::new("python3")
+        .args(["-c", "import sys, html.parser; p = html.parser.HTMLParser(); p.feed(sys.stdin.read()); p.close()"])
+        .stdin(fs::File::open(graded().results.join("report.html")).unwrap())
+        .status()
+        .unwrap();
+    assert!(parsed.success());
+    assert!(html.contains("<span class=\"ins\">+Send message:</span>"), "the diff is in the page");
+    assert!(html.contains("<h2 id=\"broken\">broken: 0 of"));
+}
+
+#[test]
+fn review_accepts_a_pending_snapshot_for_that_submission() {
+    let folder = graded().results.join("wrong_prompt");
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(&folder, copy.path());
+    let pending = runner::snapshot::pending_below(copy.path()).len();
+    assert!(pending >= 1);
+    let output = runner(copy.path(), &["review", copy.path().to_str().unwrap(), "--accept-all"]);
+    let summary = format!("accepted {pending}, rejected 0, skipped 0");
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&summary), "{}", String::from_utf8_lossy(&output.stdout));
+    let accepted = fs::read_to_string(copy.path().join("02-fifo/snapshots/seed000__client.snap")).unwrap();
+    assert!(accepted.contains("Send message:"));
+    assert!(runner::snapshot::pending_below(copy.path()).is_empty());
+    assert!(!copy.path().join("02-fifo/snapshots/seed000__client.snap.new").exists());
+}
+
+#[test]
+fn the_json_on_stdout_is_the_grade_file() {
+    let file = fs::read_to_string(graded().results.join("grade.json")).unwrap();
+    let from_file: Grade = serde_json::from_str(&file).unwrap();
+    let from_stdout: Grade = serde_json::from_str(&graded().stdout).unwrap();
+    assert_eq!(
+        serde_json::to_value(&from_file.submissions).unwrap(),
+        serde_json::to_value(&from_stdout.submissions).unwrap()
+    );
+}
+
+#[test]
+fn the_gradescope_package_holds_the_scripts_and_the_labs() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("autograder.zip");
+    let output = runner(&repo_root(), &["gradescope-package", zip.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let script = "import sys, zipfile\n\
+                  z = zipfile.ZipFile(sys.argv[1])\n\
+                  assert z.testzip() is None\n\
+                  for i in z.infolist(): print(oct(i.external_attr >> 16), i.filename)";
+    let listing = std::process::Command::new("python3").args(["-c", script]).arg(&zip).output().unwrap();
+    assert!(listing.status.success(), "{}", String::from_utf8_lossy(&listing.stderr));
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    assert!(listing.contains("0o100755 setup.sh\n") && listing.contains("0o100755 run_autograder\n"), "{listing}");
+    assert!(listing.contains(" source/labs/02-fifo/lab.toml\n"), "{listing}");
+    assert!(listing.contains(" source/runner/src/main.rs\n"), "{listing}");
+    assert!(!listing.contains("target/"), "{listing}");
+}
