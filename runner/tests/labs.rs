@@ -81,11 +81,16 @@ fn a_server_printing_other_lines_fails_with_a_diff() {
     let dir = tempfile::tempdir().unwrap();
     let server = compile_c("wrong_line", dir.path());
     let party = format!("server={}", server.display());
-    let output = runner(&repo_root(), &["lab", "02", "--scenario", "seed000", "--party", &party]);
+    let args = ["lab", "02", "--scenario", "seed000", "--party", &party, "--against", "reference"];
+    let output = runner(&repo_root(), &args);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("server's terminal differs from"), "{stdout}");
     assert!(stdout.contains("+Send Massage: done"), "{stdout}");
+    // --against reference: the reference server's terminal beside the student's.
+    assert!(stdout.contains("seed000 / server: the reference (left) and yours (right)\n"), "{stdout}");
+    assert!(stdout.contains("   | [TIME] | Debug   | Create FIFO |    | Send Massage: done\n"), "{stdout}");
+    assert!(stdout.contains("   | [TIME] | Debug   | Open FIFO |      <\n"), "{stdout}");
     // The pending snapshot stays out of the repository's way for the next run.
     let pending = repo_root().join("labs/02-fifo/snapshots/seed000__server.snap.new");
     let _ = std::fs::remove_file(pending);
