@@ -130,8 +130,9 @@ fn accept_turns_the_transcript_into_the_snapshot() {
     assert!(!root.join("labs/90-faults/snapshots/wrong_line__wrong_line.snap.new").exists());
 }
 
-#[test]
-fn an_interrupted_runner_kills_its_parties_and_cleans_up() {
+/// Start a run whose party never ends, stop the runner with `signal` once the
+/// party runs, and check that the runner exits at once leaving nothing.
+fn stop_the_runner_with(signal: nix::sys::signal::Signal) {
     let project = fault_project();
     let root = project.path();
     let mut child = runner_command(root, &["lab", "90", "--no-build", "--scenario", "patient"])
@@ -144,13 +145,23 @@ fn an_interrupted_runner_kills_its_parties_and_cleans_up() {
         assert!(Instant::now() < deadline, "the party never started");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let interrupted = Instant::now();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let stopped = Instant::now();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
     let status = child.wait().unwrap();
-    assert!(interrupted.elapsed() < Duration::from_secs(2), "took {:?}", interrupted.elapsed());
+    assert!(stopped.elapsed() < Duration::from_secs(2), "took {:?}", stopped.elapsed());
     assert_eq!(status.code(), Some(130));
     assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new());
     assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new());
+}
+
+#[test]
+fn an_interrupted_runner_kills_its_parties_and_cleans_up() {
+    stop_the_runner_with(nix::sys::signal::Signal::SIGINT);
+}
+
+#[test]
+fn a_terminated_runner_kills_its_parties_and_cleans_up() {
+    stop_the_runner_with(nix::sys::signal::Signal::SIGTERM);
 }
 
 #[test]
@@ -327,26 +338,6 @@ fn a_runner_that_panics_kills_its_parties_and_cleans_up() {
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(output.status.code(), Some(101), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stderr).contains("RUNNER_TEST_PANIC_AFTER_MS"));
-    assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new());
-    assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new());
-}
-
-#[test]
-fn a_terminated_runner_kills_its_parties_and_cleans_up() {
-    let project = fault_project();
-    let root = project.path();
-    let mut child = runner_command(root, &["lab", "90", "--no-build", "--scenario", "patient"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let forever = root.join("target").display().to_string();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while processes_mentioning(&forever).is_empty() {
-        assert!(Instant::now() < deadline, "the party never started");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(130));
     assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new());
     assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new());
 }
