@@ -7,11 +7,7 @@ use crate::grade::Grade;
 use crate::junit::escape;
 
 pub fn csv(grade: &Grade) -> String {
-    let labs: Vec<&str> = grade
-        .submissions
-        .first()
-        .map(|first| first.labs.iter().map(|lab| lab.lab.as_str()).collect())
-        .unwrap_or_default();
+    let labs = lab_names(grade);
     let mut out = format!("student,{},total,max\n", labs.join(","));
     for submission in &grade.submissions {
         let scores: Vec<String> = submission.labs.iter().map(|lab| lab.score.to_string()).collect();
@@ -29,11 +25,7 @@ pub fn csv(grade: &Grade) -> String {
 
 /// The student × lab table for people: points per lab, then the total.
 pub fn table(grade: &Grade) -> String {
-    let labs: Vec<&str> = grade
-        .submissions
-        .first()
-        .map(|first| first.labs.iter().map(|lab| lab.lab.as_str()).collect())
-        .unwrap_or_default();
+    let labs = lab_names(grade);
     let width = grade.submissions.iter().map(|submission| submission.student.len()).max().unwrap_or(7).max(7);
     let mut out = format!("{:<width$}", "student");
     for lab in &labs {
@@ -51,6 +43,11 @@ pub fn table(grade: &Grade) -> String {
         }
     }
     out
+}
+
+/// The labs every submission was graded on, in order.
+fn lab_names(grade: &Grade) -> Vec<&str> {
+    grade.submissions.first().map(|first| first.labs.iter().map(|lab| lab.lab.as_str()).collect()).unwrap_or_default()
 }
 
 fn csv_field(text: &str) -> String {
