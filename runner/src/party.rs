@@ -240,7 +240,7 @@ fn become_party(slave: BorrowedFd<'_>, workdir: &Path) -> Result<(), (&'static s
 }
 
 /// A file descriptor that becomes readable when `pid` exits.
-fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
+pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
     if fd < 0 {

@@ -33,7 +33,7 @@ use nix::unistd::{fork, getpid, getppid, pipe2, ForkResult, Pid};
 use serde::{Deserialize, Serialize};
 
 use crate::interrupt;
-use crate::inventory::{self, Kind, Object, Places};
+use crate::inventory::{self, Kind, Object, Places, ProcessInfo};
 use crate::lab::{Lab, Scenario};
 use crate::party::Command;
 use crate::scenario::{self, Played, Setup};
@@ -331,13 +331,14 @@ fn run_places(run_dir: &Path) -> Result<Places, String> {
 
 fn play_in_sandbox(places: &Places, lab: &Lab, scenario: &Scenario, commands: &BTreeMap<String, Command>) -> Outcome {
     let (played, seen) = play(places, lab, scenario, commands, &[]);
-    reap_orphans();
     let me = getpid().as_raw();
+    let ours = |process: &ProcessInfo| process.pid != me;
+    settle(&places.proc_dir, ours);
     let mut found = inventory::ipc_objects(places);
     found.extend(
         inventory::processes(&places.proc_dir)
             .iter()
-            .filter(|process| process.pid != me && process.state != 'Z')
+            .filter(|process| ours(process) && process.state != 'Z')
             .map(|process| process.as_object()),
     );
     let leaks = found.into_iter().map(|object| leak(object, &played, "removed with the sandbox")).collect();
@@ -367,9 +368,10 @@ fn host_child(
     };
     let before = inventory::ipc_objects(&Places::host());
     let (played, seen) = play(&places, lab, scenario, commands, &before);
-    reap_orphans();
     let me = getpid().as_raw();
     let party_pids: Vec<i32> = played.parties.iter().map(|party| party.pid).collect();
+    let ours = |process: &ProcessInfo| process.ppid == me || party_pids.contains(&process.session);
+    settle(&places.proc_dir, ours);
     // New since the run began, and not made by a live process outside it
     // (another program on the host). An object whose creator is gone cannot
     // be told apart: it counts.
@@ -381,8 +383,7 @@ fn host_child(
     found.extend(
         inventory::processes(&places.proc_dir)
             .iter()
-            .filter(|process| process.state != 'Z')
-            .filter(|process| process.ppid == me || party_pids.contains(&process.session))
+            .filter(|process| process.state != 'Z' && ours(process))
             .map(|process| process.as_object()),
     );
     let leaks = found
@@ -463,6 +464,30 @@ fn send(results: &mut File, outcome: &Outcome) -> i32 {
     match serde_json::to_vec(outcome) {
         Ok(bytes) if results.write_all(&bytes).is_ok() => 0,
         _ => 1,
+    }
+}
+
+/// How long processes still around after a scenario may take to end.
+const SETTLE_TIME: Duration = Duration::from_millis(200);
+
+/// Give the run's processes that are still around a moment to finish dying
+/// (a child that got the same Ctrl-C as its parent may still be cleaning up),
+/// reaping those that end; whatever still runs after that is a leak.
+fn settle(proc_dir: &Path, ours: impl Fn(&ProcessInfo) -> bool) {
+    let deadline = Instant::now() + SETTLE_TIME;
+    loop {
+        reap_orphans();
+        let exits: Vec<OwnedFd> = inventory::processes(proc_dir)
+            .iter()
+            .filter(|process| process.state != 'Z' && ours(process))
+            .filter_map(|process| crate::party::pidfd_open(Pid::from_raw(process.pid)).ok())
+            .collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if exits.is_empty() || left.is_zero() {
+            return;
+        }
+        let mut fds: Vec<PollFd> = exits.iter().map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN)).collect();
+        let _ = poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX));
     }
 }
 
