@@ -62,6 +62,9 @@ macro_rules! lab_tests {
 lab_tests! {
     lab_01_pipe => "01",
     lab_02_fifo => "02",
+    lab_06_mmap => "06",
+    lab_07_socket => "07",
+    lab_08_signal => "08",
 }
 
 #[test]
