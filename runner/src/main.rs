@@ -153,6 +153,10 @@ fn usage(message: impl Into<String>) -> Problem {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of our output
+    // goes away (`runner show 04 | head`), instead of failing to print.
+    // SAFETY: restoring the default action installs no handler.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     runner::interrupt::catch();
     let result = execute(cli);
@@ -320,12 +324,14 @@ fn show(lab: &Lab) -> Result<ExitCode, Problem> {
         println!("  - {lesson}");
     }
     println!("\nParties:");
+    let width = lab.parties.keys().map(String::len).max().unwrap_or(0);
     for (name, party) in &lab.parties {
-        println!("  {name:<10} {}/src/bin/{}.rs", lab.dir.display(), party.bin);
+        println!("  {name:<width$}  {}/src/bin/{}.rs", lab.dir.display(), party.bin);
     }
     println!("\nScenarios:");
+    let width = lab.scenarios.iter().map(|scenario| scenario.name.len()).max().unwrap_or(0);
     for scenario in &lab.scenarios {
-        println!("  {:<16} {}", scenario.name, scenario.about);
+        println!("  {:<width$}  {}", scenario.name, scenario.about);
     }
     println!("\nFrom the seed notes:");
     for source in &lab.sources {

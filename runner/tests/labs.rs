@@ -62,6 +62,8 @@ macro_rules! lab_tests {
 lab_tests! {
     lab_01_pipe => "01",
     lab_02_fifo => "02",
+    lab_04_msgq => "04",
+    lab_05_sem => "05",
     lab_06_mmap => "06",
     lab_07_socket => "07",
     lab_08_signal => "08",
@@ -115,4 +117,25 @@ fn two_checks_at_the_same_time_both_pass() {
         }
         assert_eq!(output.status.code(), Some(0));
     }
+}
+
+#[test]
+fn show_aligns_long_names_and_survives_a_closed_pipe() {
+    let output = runner(&repo_root(), &["show", "04"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    let scenarios: Vec<&str> =
+        text.split("\nScenarios:\n").nth(1).unwrap().split("\n\n").next().unwrap().lines().collect();
+    // Where each scenario's description starts, after its name and padding.
+    let columns: Vec<usize> = scenarios
+        .iter()
+        .map(|line| {
+            let name_end = line[2..].find(' ').unwrap() + 2;
+            line.len() - line[name_end..].trim_start().len()
+        })
+        .collect();
+    assert!(columns.len() > 3 && columns.windows(2).all(|pair| pair[0] == pair[1]), "{scenarios:#?}");
+    // The reader stops after one line: the runner must end quietly, not panic.
+    let shell = format!("{RUNNER} show 04 | head -n 1 >/dev/null; echo ${{PIPESTATUS[0]}}");
+    let piped = std::process::Command::new("bash").args(["-c", &shell]).current_dir(repo_root()).output().unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&piped.stderr));
 }
