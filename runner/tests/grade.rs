@@ -262,3 +262,45 @@ fn the_gradescope_package_holds_the_scripts_and_the_labs() {
     assert!(listing.contains(" source/runner/src/main.rs\n"), "{listing}");
     assert!(!listing.contains("target/"), "{listing}");
 }
+
+/// A submission made of the reference programs themselves, for every lab.
+fn reference_submission(into: &Path) {
+    fs::create_dir_all(into).unwrap();
+    let catalog = runner::catalog::Catalog::find(Some(&repo_root())).unwrap();
+    let labs: Vec<runner::lab::Lab> = catalog.labs.iter().map(|dir| runner::lab::Lab::load(dir).unwrap()).collect();
+    runner::compile::ensure_built(&catalog.root, &labs.iter().collect::<Vec<_>>()).unwrap();
+    let bins = runner::compile::bin_dir(&catalog.root);
+    for lab in &labs {
+        for party in lab.parties.values() {
+            fs::copy(bins.join(&party.bin), into.join(&party.bin)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_reference_programs_graded_as_a_submission_earn_every_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let submission = dir.path().join("reference");
+    reference_submission(&submission);
+    let results = dir.path().join("results");
+    let args = [
+        "grade",
+        submission.to_str().unwrap(),
+        "--single",
+        "--results",
+        results.to_str().unwrap(),
+        "--format",
+        "gradescope",
+    ];
+    let output = runner(&repo_root(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let failed: Vec<&serde_json::Value> =
+        results["tests"].as_array().unwrap().iter().filter(|test| test["status"] != "passed").collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let grade: Grade =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("results/grade.json")).unwrap()).unwrap();
+    let reference = &grade.submissions[0];
+    assert_eq!(reference.score, reference.max_score);
+    assert_eq!(results["score"].as_f64().unwrap(), reference.max_score as f64);
+}
