@@ -48,7 +48,8 @@ fn is_fresh(root: &Path, lab: &Lab) -> bool {
     let oldest_binary = lab
         .parties
         .values()
-        .map(|party| modified(&dir.join(&party.bin)))
+        .filter_map(|party| party.bin())
+        .map(|bin| modified(&dir.join(bin)))
         .try_fold(SystemTime::now(), |oldest, time| time.map(|time| oldest.min(time)));
     let Some(oldest_binary) = oldest_binary else { return false };
     let sources = [

@@ -236,7 +236,8 @@ fn grade_lab(lab: &Lab, places: &[PathBuf], results: &Path, build: &Build, optio
         .parties
         .iter()
         .filter_map(|(party, spec)| {
-            let program = places.iter().map(|place| place.join(&spec.bin)).find(|path| is_executable(path))?;
+            let bin = spec.bin()?;
+            let program = places.iter().map(|place| place.join(bin)).find(|path| is_executable(path))?;
             Some((party.clone(), program.canonicalize().unwrap_or(program)))
         })
         .collect();

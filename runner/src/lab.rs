@@ -49,11 +49,31 @@ pub struct Source {
     pub note: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// What plays a party: a binary of the lab's own cargo package, or a
+/// command of the system, for what the seeds do in a shell
+/// (`mkfifo hello`, `ipcs -q`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Party {
+    Bin(String),
+    Command(Vec<String>),
+}
+
+impl Party {
+    /// The lab binary, for parties a student's program may play.
+    pub fn bin(&self) -> Option<&str> {
+        match self {
+            Party::Bin(bin) => Some(bin),
+            Party::Command(_) => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Party {
-    /// A binary of the lab's own cargo package.
-    pub bin: String,
+struct RawParty {
+    bin: Option<String>,
+    #[serde(default)]
+    command: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -267,7 +287,7 @@ struct RawLab {
     hints: Vec<String>,
     #[serde(default)]
     sources: Vec<Source>,
-    parties: BTreeMap<String, Party>,
+    parties: BTreeMap<String, Spanned<RawParty>>,
     #[serde(default)]
     redactions: Vec<RawRedaction>,
     scenarios: Vec<RawScenario>,
@@ -320,6 +340,20 @@ impl Lab {
         };
         let raw: RawLab = toml::from_str(text).map_err(|err| at(err.span(), err.message().trim().to_string()))?;
 
+        let mut parties = BTreeMap::new();
+        for (name, party) in raw.parties {
+            let span = party.span();
+            let party = match party.into_inner() {
+                RawParty { bin: Some(bin), command } if command.is_empty() => Party::Bin(bin),
+                RawParty { bin: None, command } if !command.is_empty() => Party::Command(command),
+                _ => {
+                    let message = format!("party {name:?} needs either `bin` (a program of the lab) or `command`");
+                    return Err(at(Some(span), message));
+                }
+            };
+            parties.insert(name, party);
+        }
+
         let mut redactions = Vec::new();
         for RawRedaction { pattern, with } in raw.redactions {
             let span = pattern.span();
@@ -342,7 +376,7 @@ impl Lab {
             let mut steps = Vec::new();
             for (index, step) in raw_scenario.steps.into_iter().enumerate() {
                 let span = step.span();
-                let step = parse_step(step.get_ref(), &raw.parties, line_of(text, span.start))
+                let step = parse_step(step.get_ref(), &parties, line_of(text, span.start))
                     .map_err(|message| at(Some(span), format!("scenario {name:?}, step {}: {message}", index + 1)))?;
                 steps.push(step);
             }
@@ -374,7 +408,7 @@ impl Lab {
             teaches: raw.teaches,
             hints: raw.hints,
             sources: raw.sources,
-            parties: raw.parties,
+            parties,
             redactions,
             scenarios,
             leak_points: raw.leak_points,
@@ -637,6 +671,16 @@ steps = [
         assert_eq!(parse(&text).unwrap().scenarios[0].expect_leaks, [Kind::SysvShm, Kind::Fifo]);
         let error = error_of(&GOOD.replace("name = \"seed000\"", "name = \"seed000\"\nexpect_leaks = [\"shm\"]"));
         assert!(error.contains(":18: ") && error.contains("unknown variant `shm`"), "{error}");
+    }
+
+    #[test]
+    fn a_party_is_a_lab_binary_or_a_system_command_not_both() {
+        let text = GOOD.replace("bin = \"pipe_client\"", "command = [\"sh\", \"-c\", \"cat < hello\"]");
+        let lab = parse(&text).unwrap();
+        assert_eq!(lab.parties["client"], Party::Command(vec!["sh".into(), "-c".into(), "cat < hello".into()]));
+        assert_eq!(lab.parties["server"].bin(), Some("pipe_server"));
+        let error = error_of(&GOOD.replace("bin = \"pipe_client\"", "bin = \"x\"\ncommand = [\"cat\"]"));
+        assert!(error.contains("party \"client\" needs either `bin`"), "{error}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use runner::catalog::Catalog;
 use runner::compile;
-use runner::lab::Lab;
+use runner::lab::{Lab, Party};
 use runner::party::Command;
 use runner::report::{self, Detail};
 use runner::run::{self, IsolationChoice, LabReport, Options};
@@ -280,28 +280,10 @@ fn parse_overrides(lab: &Lab, specs: &[String]) -> Result<BTreeMap<String, Comma
         }
         let mut words = command.split_whitespace();
         let program = words.next().ok_or_else(|| usage(format!("--party {name}= names no program")))?;
-        let program = find_program(program).map_err(usage)?;
+        let program = runner::party::find_program(program).map_err(usage)?;
         overrides.insert(name.to_string(), Command { program, args: words.map(str::to_string).collect() });
     }
     Ok(overrides)
-}
-
-/// An executable by path, or by name on PATH, as an absolute path (parties
-/// run in another working directory).
-fn find_program(program: &str) -> Result<PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let candidates: Vec<PathBuf> = if program.contains('/') {
-        vec![PathBuf::from(program)]
-    } else {
-        std::env::var_os("PATH")
-            .map(|path| std::env::split_paths(&path).map(|dir| dir.join(program)).collect())
-            .unwrap_or_default()
-    };
-    let found = candidates
-        .into_iter()
-        .find(|path| path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0));
-    let found = found.ok_or_else(|| format!("{program}: no such executable program"))?;
-    found.canonicalize().map_err(|err| format!("{program}: {err}"))
 }
 
 fn list(catalog: &Catalog) -> Result<ExitCode, Problem> {
@@ -326,7 +308,10 @@ fn show(lab: &Lab) -> Result<ExitCode, Problem> {
     println!("\nParties:");
     let width = lab.parties.keys().map(String::len).max().unwrap_or(0);
     for (name, party) in &lab.parties {
-        println!("  {name:<width$}  {}/src/bin/{}.rs", lab.dir.display(), party.bin);
+        match party {
+            Party::Bin(bin) => println!("  {name:<width$}  {}/src/bin/{bin}.rs", lab.dir.display()),
+            Party::Command(command) => println!("  {name:<width$}  the command `{}`", command.join(" ")),
+        }
     }
     println!("\nScenarios:");
     let width = lab.scenarios.iter().map(|scenario| scenario.name.len()).max().unwrap_or(0);

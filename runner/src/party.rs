@@ -249,3 +249,21 @@ pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
     // SAFETY: the kernel just gave us this descriptor and nobody else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
+
+/// An executable by path, or by name on PATH, as an absolute path (parties
+/// run in another working directory).
+pub fn find_program(program: &str) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let candidates: Vec<PathBuf> = if program.contains('/') {
+        vec![PathBuf::from(program)]
+    } else {
+        std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).map(|dir| dir.join(program)).collect())
+            .unwrap_or_default()
+    };
+    let found = candidates
+        .into_iter()
+        .find(|path| path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0));
+    let found = found.ok_or_else(|| format!("{program}: no such executable program"))?;
+    found.canonicalize().map_err(|err| format!("{program}: {err}"))
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile;
 use crate::inventory::{Kind, Object};
-use crate::lab::Lab;
+use crate::lab::{Lab, Party};
 use crate::party::Command;
 use crate::sandbox::{self, Isolation, Leak, SandboxError};
 use crate::scenario::{PartyRecord, StepFailure};
@@ -129,10 +129,13 @@ pub fn commands(root: &Path, lab: &Lab, overrides: &BTreeMap<String, Command>) -
     lab.parties
         .iter()
         .map(|(name, party)| {
-            let command = overrides
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Command { program: bin_dir.join(&party.bin), args: Vec::new() });
+            let command = overrides.get(name).cloned().unwrap_or_else(|| match party {
+                Party::Bin(bin) => Command { program: bin_dir.join(bin), args: Vec::new() },
+                Party::Command(words) => Command {
+                    program: crate::party::find_program(&words[0]).unwrap_or_else(|_| PathBuf::from(&words[0])),
+                    args: words[1..].to_vec(),
+                },
+            });
             (name.clone(), command)
         })
         .collect()

@@ -271,8 +271,8 @@ fn reference_submission(into: &Path) {
     runner::compile::ensure_built(&catalog.root, &labs.iter().collect::<Vec<_>>()).unwrap();
     let bins = runner::compile::bin_dir(&catalog.root);
     for lab in &labs {
-        for party in lab.parties.values() {
-            fs::copy(bins.join(&party.bin), into.join(&party.bin)).unwrap();
+        for bin in lab.parties.values().filter_map(|party| party.bin()) {
+            fs::copy(bins.join(bin), into.join(bin)).unwrap();
         }
     }
 }
