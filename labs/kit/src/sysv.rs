@@ -159,10 +159,19 @@ pub fn sem_getval(id: libc::c_int, number: libc::c_int) -> Result<libc::c_int, E
 /// `semop(2)` on one semaphore: add `delta` (-1 is P, +1 is V), waiting while
 /// the result would be negative (unless `flags` has IPC_NOWAIT).
 pub fn semop(id: libc::c_int, number: u16, delta: i16, flags: libc::c_int) -> Result<(), Errno> {
-    let mut operation = libc::sembuf { sem_num: number, sem_op: delta, sem_flg: flags as libc::c_short };
+    semop_all(id, &[(number, delta, flags)])
+}
+
+/// `semop(2)` with several operations, each `(number, delta, flags)`, done
+/// all at once or not at all: it waits while any of them cannot be done.
+pub fn semop_all(id: libc::c_int, operations: &[(u16, i16, libc::c_int)]) -> Result<(), Errno> {
+    let mut operations: Vec<libc::sembuf> = operations
+        .iter()
+        .map(|&(number, delta, flags)| libc::sembuf { sem_num: number, sem_op: delta, sem_flg: flags as libc::c_short })
+        .collect();
     loop {
-        // SAFETY: semop reads the one sembuf we own.
-        match check(unsafe { libc::semop(id, &mut operation, 1) }) {
+        // SAFETY: semop reads the `operations.len()` sembufs we own.
+        match check(unsafe { libc::semop(id, operations.as_mut_ptr(), operations.len()) }) {
             // A signal handler ran while we waited: wait again.
             Err(Errno::EINTR) => continue,
             other => return other.map(drop),
@@ -209,6 +218,19 @@ mod tests {
         assert_eq!(semop(id, 0, -1, IPC_NOWAIT), Err(Errno::EAGAIN));
         semop(id, 0, 1, 0).unwrap();
         assert_eq!(sem_getval(id, 0).unwrap(), 1);
+        sem_remove(id).unwrap();
+    }
+
+    #[test]
+    fn several_operations_are_done_at_once() {
+        let _turn = host_turn();
+        let id = semget(IPC_PRIVATE, 2, IPC_CREAT | 0o600).unwrap();
+        // Semaphore 1 is 0: neither operation is done.
+        assert_eq!(semop_all(id, &[(0, 1, 0), (1, -1, IPC_NOWAIT)]), Err(Errno::EAGAIN));
+        assert_eq!(sem_getval(id, 0).unwrap(), 0);
+        // +1 then -1 on one semaphore: the value stays 0.
+        semop_all(id, &[(0, 1, 0), (0, -1, SEM_UNDO)]).unwrap();
+        assert_eq!(sem_getval(id, 0).unwrap(), 0);
         sem_remove(id).unwrap();
     }
 
