@@ -62,6 +62,7 @@ macro_rules! lab_tests {
 lab_tests! {
     lab_01_pipe => "01",
     lab_02_fifo => "02",
+    lab_03_shm => "03",
     lab_04_msgq => "04",
     lab_05_sem => "05",
     lab_06_mmap => "06",
