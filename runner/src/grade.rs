@@ -4,8 +4,10 @@
 //! reference parties they provide. A submission that does not build, crashes
 //! or hangs is graded like any other.
 //!
-//! Points: each scenario that passes earns its `points`; each lab whose runs
-//! that played to the end left nothing behind earns its `leak_points`. Pending snapshots go to
+//! Points: each scenario that passes with one of the student's programs in it
+//! earns its `points`; each lab whose runs that played to the end left nothing
+//! behind earns its `leak_points`. Scenarios of system commands only are not
+//! graded. Pending snapshots go to
 //! `RESULTS/<student>/<lab>/snapshots/`, where `runner review` (or
 //! `cargo insta review`) can walk them.
 
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::lab::Lab;
+use crate::lab::{Lab, Scenario};
 use crate::run::{LabReport, SnapshotVerdict};
 use crate::sandbox::Isolation;
 
@@ -246,20 +248,20 @@ fn grade_lab(lab: &Lab, places: &[PathBuf], results: &Path, build: &Build, optio
         title: lab.title.clone(),
         programs: programs.iter().map(|(party, path)| (party.clone(), path.display().to_string())).collect(),
         score: 0,
-        max_score: lab.scenarios.iter().map(|scenario| scenario.points).sum::<u32>() + lab.leak_points,
+        max_score: graded(lab).map(|scenario| scenario.points).sum::<u32>() + lab.leak_points,
         scenarios: Vec::new(),
         leak_check: LeakCheck { score: 0, max_score: lab.leak_points, leaks: Vec::new() },
         error: None,
     };
     if programs.is_empty() {
         grade.error = Some(if build.ok { "not submitted".to_string() } else { "the build failed".to_string() });
-        grade.scenarios = lab.scenarios.iter().map(|scenario| missing(&scenario.name, scenario.points)).collect();
+        grade.scenarios = graded(lab).map(|scenario| missing(&scenario.name, scenario.points)).collect();
         return grade;
     }
     match run_lab(lab, &programs, results, options) {
         Ok(report) => score(lab, &report, &mut grade),
         Err(problem) => {
-            grade.scenarios = lab.scenarios.iter().map(|scenario| missing(&scenario.name, scenario.points)).collect();
+            grade.scenarios = graded(lab).map(|scenario| missing(&scenario.name, scenario.points)).collect();
             grade.error = Some(problem);
         }
     }
@@ -298,12 +300,30 @@ fn run_lab(
         .map_err(|_| format!("the runner gave no report: {}", String::from_utf8_lossy(&output.stderr).trim()))
 }
 
+/// The scenarios a submission can earn points in: those with at least one
+/// party a student's program may play (not only system commands).
+fn graded(lab: &Lab) -> impl Iterator<Item = &Scenario> {
+    lab.scenarios.iter().filter(|scenario| scenario.parties().iter().any(|party| lab.parties[*party].bin().is_some()))
+}
+
 fn score(lab: &Lab, report: &LabReport, grade: &mut LabGrade) {
-    for scenario in &lab.scenarios {
+    let mut played = 0;
+    for scenario in graded(lab) {
         let Some(run) = report.scenarios.iter().find(|run| run.name == scenario.name) else {
             grade.scenarios.push(missing(&scenario.name, scenario.points));
             continue;
         };
+        // Points reward the student's own programs: a scenario played only by
+        // reference programs earns none.
+        let parties = scenario.parties();
+        if !parties.iter().any(|party| grade.programs.contains_key(*party)) {
+            let bins: Vec<&str> = parties.iter().filter_map(|party| lab.parties[*party].bin()).collect();
+            let mut unplayed = missing(&scenario.name, scenario.points);
+            unplayed.problem = Some(format!("not played: submit {} to play it", bins.join(" and ")));
+            grade.scenarios.push(unplayed);
+            continue;
+        }
+        played += 1;
         let transcripts_match = run.parties.iter().all(|party| party.verdict == SnapshotVerdict::Matches);
         let passed = run.error.is_none() && run.failure.is_none() && transcripts_match;
         let problem =
@@ -343,7 +363,7 @@ fn score(lab: &Lab, report: &LabReport, grade: &mut LabGrade) {
         });
     }
     let all_ran = grade.scenarios.iter().all(|scenario| scenario.problem.as_deref() != Some("not run"));
-    if all_ran && grade.leak_check.leaks.is_empty() {
+    if played > 0 && all_ran && grade.leak_check.leaks.is_empty() {
         grade.leak_check.score = lab.leak_points;
     }
     grade.score = grade.scenarios.iter().map(|scenario| scenario.score).sum::<u32>() + grade.leak_check.score;
