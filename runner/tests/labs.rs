@@ -140,3 +140,54 @@ fn show_aligns_long_names_and_survives_a_closed_pipe() {
     let piped = std::process::Command::new("bash").args(["-c", &shell]).current_dir(repo_root()).output().unwrap();
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&piped.stderr));
 }
+
+/// Seed 000's verbatim transcripts, by terminal name.
+fn seed000_transcripts() -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(fixtures().join("seed000-transcripts.txt")).unwrap();
+    let mut blocks: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines().filter(|line| !line.starts_with('#')) {
+        match line.strip_prefix("== ") {
+            Some(name) => blocks.push((name.to_string(), Vec::new())),
+            None if !line.is_empty() => blocks.last_mut().unwrap().1.push(line.to_string()),
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_fifo_and_shm_snapshots_hold_seed_000_line_for_line() {
+    let redactions = [
+        (regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").unwrap(), "[TIME]"),
+        (regex::Regex::new(r"key: \d+").unwrap(), "key: [KEY]"),
+        (regex::Regex::new(r"shmid: \d+").unwrap(), "shmid: [SHMID]"),
+    ];
+    let snapshots = [
+        ("fifo client (terminal 1)", "02-fifo", "seed000__client"),
+        ("fifo server (terminal 2)", "02-fifo", "seed000__server"),
+        ("shm client (terminal 1)", "03-shm", "seed000__client"),
+        ("shm server (terminal 2)", "03-shm", "seed000__server"),
+        ("shm server, stale segment", "03-shm", "stale_segment__server_again"),
+    ];
+    let seed = seed000_transcripts();
+    assert_eq!(seed.len(), snapshots.len());
+    for (terminal, lab, snapshot) in snapshots {
+        let (_, lines) = seed.iter().find(|(name, _)| name == terminal).unwrap();
+        let expected: Vec<String> = lines
+            .iter()
+            .map(|line| {
+                let mut line = line.trim_end().to_string();
+                for (pattern, with) in &redactions {
+                    line = pattern.replace_all(&line, *with).into_owned();
+                }
+                line
+            })
+            .collect();
+        let path = repo_root().join("labs").join(lab).join("snapshots").join(format!("{snapshot}.snap"));
+        let body = runner::snapshot::read_body(&path).unwrap();
+        let mut ours: Vec<String> = body.lines().map(str::to_string).collect();
+        let ending = ours.pop().unwrap();
+        assert!(ending.starts_with('['), "{snapshot} ends with its exit line");
+        assert_eq!(ours, expected, "{lab}/{snapshot} against seed 000's {terminal}");
+    }
+}
