@@ -27,7 +27,7 @@ def party_binaries():
         path = os.path.join(labs, lab, "lab.toml")
         if os.path.isfile(path):
             with open(path, "rb") as file:
-                names.update(party["bin"] for party in tomllib.load(file)["parties"].values())
+                names.update(party["bin"] for party in tomllib.load(file)["parties"].values() if "bin" in party)
     return sorted(names)
 
 
