@@ -5,6 +5,8 @@
 //! in one piece. So each message ends with `\n`, and the reader splits what it
 //! reads at every `\n`, keeping the bytes after the last one for the next call.
 
+pub mod chat;
+
 use std::os::fd::AsFd;
 
 use nix::unistd::read;

@@ -6,9 +6,6 @@
 //! with a message of type [`DONE`] once it has read everything, and the
 //! sender waits for that answer before `msgctl(IPC_RMID)`.
 
-use std::io::{self, BufRead};
-
-use kit::OrDie;
 use libc::c_long;
 
 /// The type of a message that carries text, as in seed 003 (`buf.mtype = 1`).
@@ -35,13 +32,6 @@ pub fn with_nul(text: &[u8]) -> Vec<u8> {
     let mut bytes = text.to_vec();
     bytes.push(0);
     bytes
-}
-
-/// Wait until a line is typed, Enter alone will do; false at the end of
-/// input (Ctrl-D).
-pub fn enter_pressed() -> bool {
-    let mut line = Vec::new();
-    io::stdin().lock().read_until(b'\n', &mut line).or_die("read") > 0
 }
 
 #[cfg(test)]

@@ -14,9 +14,7 @@
 
 use std::cell::UnsafeCell;
 use std::ffi::CString;
-use std::io::{self, BufRead};
 
-use kit::OrDie;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
@@ -137,13 +135,6 @@ impl UnnamedSemaphore {
         // SAFETY: `self` is consumed, so no thread can use the semaphore after this.
         check(unsafe { libc::sem_destroy(self.sem.get()) })
     }
-}
-
-/// Wait until a line is typed, Enter alone will do; false at the end of
-/// input (Ctrl-D).
-pub fn enter_pressed() -> bool {
-    let mut line = Vec::new();
-    io::stdin().lock().read_until(b'\n', &mut line).or_die("read") > 0
 }
 
 #[cfg(test)]

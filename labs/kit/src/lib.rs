@@ -39,3 +39,13 @@ pub fn prompt(text: &str) {
     let mut out = std::io::stdout();
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).or_die("write");
 }
+
+/// One line typed on the terminal, without its `\n`; `None` at the end of
+/// input (Ctrl-D at the start of a line).
+pub fn read_line() -> Option<String> {
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line).or_die("read") {
+        0 => None,
+        _ => Some(line.trim_end_matches('\n').to_string()),
+    }
+}

@@ -18,28 +18,16 @@
 //! The FIFO lives in the current directory with mode 0600, not in `/tmp`
 //! with mode 0666, where any user could read or write it.
 
-use std::io;
-
+use fifo::chat::{self, receive, send, FIFO};
 use kit::OrDie;
-use nix::errno::Errno;
-use nix::fcntl::{open, OFlag};
-use nix::sys::stat::Mode;
-use nix::unistd::{close, mkfifo, unlink, write};
-
-use fifo::LineReader;
-
-const FIFO: &str = "myfifo";
+use nix::unistd::unlink;
 
 fn main() {
-    // Either user may come first: whoever does creates the FIFO.
-    match mkfifo(FIFO, Mode::S_IRUSR | Mode::S_IWUSR) {
-        Ok(()) | Err(Errno::EEXIST) => {}
-        Err(reason) => kit::die("mkfifo", reason),
-    }
+    chat::join();
 
     loop {
         kit::prompt("You: ");
-        let Some(text) = read_terminal_line() else {
+        let Some(text) = kit::read_line() else {
             send(None);
             println!();
             println!("You left the chat.");
@@ -56,32 +44,4 @@ fn main() {
             }
         }
     }
-}
-
-/// One line typed on the terminal without its `\n`, or `None` on Ctrl-D.
-fn read_terminal_line() -> Option<String> {
-    let mut line = String::new();
-    match io::stdin().read_line(&mut line).or_die("read") {
-        0 => None,
-        _ => Some(line.trim_end_matches('\n').to_string()),
-    }
-}
-
-/// Open for writing, write the line (if any) and close: the reader sees the
-/// line, or end of file when there is none.
-fn send(text: Option<&str>) {
-    let fd = open(FIFO, OFlag::O_WRONLY, Mode::empty()).or_die("open");
-    if let Some(text) = text {
-        write(&fd, format!("{text}\n").as_bytes()).or_die("write");
-    }
-    close(fd).or_die("close");
-}
-
-/// Open for reading, read one line and close; `None` if the writer closed
-/// its end without writing.
-fn receive() -> Option<String> {
-    let mut lines = LineReader::new(open(FIFO, OFlag::O_RDONLY, Mode::empty()).or_die("open"));
-    let line = lines.read_line().or_die("read");
-    close(lines.into_inner()).or_die("close");
-    line
 }

@@ -85,7 +85,7 @@ fn send_or_retry(msqid: libc::c_int, text: &str) {
             Err(reason) => kit::die("msgsnd", reason),
         }
         kit::prompt("Press Enter to try again: ");
-        if !msgq::enter_pressed() {
+        if kit::read_line().is_none() {
             println!();
             println!("giving up.");
             remove_queue(msqid);

@@ -25,7 +25,7 @@ fn main() {
     loop {
         if ask {
             kit::prompt("Press Enter to take a message: ");
-            if !msgq::enter_pressed() {
+            if kit::read_line().is_none() {
                 println!();
                 println!("end of input: taking the rest without asking.");
                 ask = false;

@@ -41,7 +41,7 @@ fn main() {
 
     kit::prompt("Press Enter to give it back: ");
     // At the end of input too: a holder must not keep the lock for ever.
-    sem::enter_pressed();
+    kit::read_line();
     semop(semid, 0, 1, flags).or_die("semop");
     println!("semop V {undo}: gave it back");
 }

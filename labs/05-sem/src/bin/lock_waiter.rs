@@ -37,7 +37,7 @@ fn main() {
     println!("semget: key {key:#010x}, semid {semid}: one semaphore, value 1 (semctl SETVAL)");
 
     kit::prompt("Start lock_holder, then press Enter to take the semaphore: ");
-    if !sem::enter_pressed() {
+    if kit::read_line().is_none() {
         println!();
         remove(semid);
         process::exit(1);
