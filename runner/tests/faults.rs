@@ -341,3 +341,36 @@ fn a_runner_that_panics_kills_its_parties_and_cleans_up() {
     assert_eq!(processes_mentioning(&root.display().to_string()), Vec::<String>::new());
     assert_eq!(run_folders(&root.join("tmp")), Vec::<String>::new());
 }
+
+#[test]
+fn where_the_kernel_refuses_namespaces_auto_says_so_once_and_runs_on_the_host() {
+    let project = fault_project();
+    let root = project.path();
+    // Two scenarios, so that "once" means something.
+    let lab = root.join("labs/90-faults/lab.toml");
+    let text = std::fs::read_to_string(&lab).unwrap();
+    let start = text.find("[[scenarios]]\nname = \"leak_shm\"").unwrap();
+    let end = text.find("[[scenarios]]\nname = \"wrong_line\"").unwrap();
+    let header = &text[..text.find("[[scenarios]]").unwrap()];
+    std::fs::write(&lab, format!("{header}{}", &text[start..end])).unwrap();
+
+    let _turn = host_turn();
+    let before = host_ipc();
+    // Inside a user namespace whose limit on further user namespaces is 0,
+    // the kernel refuses the sandbox for real.
+    let script = format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec {RUNNER} lab 90 --no-build --format json --isolation auto"
+    );
+    let output = command_in("unshare", root).args(["-Ur", "sh", "-c", &script]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("the kernel refused namespaces").count(), 1, "{stderr}");
+    let report: LabReport = serde_json::from_slice(&output.stdout).unwrap();
+    let kinds: Vec<(Kind, Option<runner::sandbox::Isolation>)> = report
+        .scenarios
+        .iter()
+        .flat_map(|scenario| scenario.leaks.iter().map(|leak| (leak.object.kind, scenario.isolation)))
+        .collect();
+    let host = Some(runner::sandbox::Isolation::Host);
+    assert_eq!(kinds, [(Kind::SysvShm, host), (Kind::Fifo, host)]);
+    assert_eq!(host_ipc(), before, "the host fallback removed what it found");
+}

@@ -69,8 +69,15 @@ pub fn fault_project() -> tempfile::TempDir {
 /// The runner with `args`, colors off, from `cwd`. Its run folders go to
 /// `cwd/tmp` when there is one, so a test can see what it left.
 pub fn runner_command(cwd: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(RUNNER);
-    command.args(args).current_dir(cwd).env("NO_COLOR", "1").env_remove("CARGO_TARGET_DIR");
+    let mut command = command_in(RUNNER, cwd);
+    command.args(args);
+    command
+}
+
+/// `program`, started from `cwd` with the environment the runner gets.
+pub fn command_in(program: &str, cwd: &Path) -> Command {
+    let mut command = Command::new(program);
+    command.current_dir(cwd).env("NO_COLOR", "1").env_remove("CARGO_TARGET_DIR");
     if cwd.join("tmp").is_dir() {
         command.env("TMPDIR", cwd.join("tmp"));
     }
