@@ -6,7 +6,7 @@ use kit::OrDie;
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
-use nix::unistd::{close, mkfifo, write};
+use nix::unistd::{close, mkfifo, unlink, write};
 
 use crate::LineReader;
 
@@ -38,4 +38,34 @@ pub fn receive() -> Option<String> {
     let line = lines.read_line().or_die("read");
     close(lines.into_inner()).or_die("close");
     line
+}
+
+/// Your turn: read a line from the terminal and send it. False when you
+/// leave the chat with Ctrl-D: then the other side reads end of file.
+pub fn speak() -> bool {
+    kit::prompt("You: ");
+    let Some(text) = kit::read_line() else {
+        send(None);
+        println!();
+        println!("You left the chat.");
+        return false;
+    };
+    send(Some(&text));
+    true
+}
+
+/// The other's turn: receive their line and print it. False when they left;
+/// the FIFO is then no longer needed and is removed.
+pub fn listen(other: &str) -> bool {
+    match receive() {
+        Some(text) => {
+            println!("{other}: {text}");
+            true
+        }
+        None => {
+            println!("{other} left the chat.");
+            unlink(FIFO).or_die("unlink");
+            false
+        }
+    }
 }

@@ -18,30 +18,10 @@
 //! The FIFO lives in the current directory with mode 0600, not in `/tmp`
 //! with mode 0666, where any user could read or write it.
 
-use fifo::chat::{self, receive, send, FIFO};
-use kit::OrDie;
-use nix::unistd::unlink;
+use fifo::chat;
 
 fn main() {
     chat::join();
-
-    loop {
-        kit::prompt("You: ");
-        let Some(text) = kit::read_line() else {
-            send(None);
-            println!();
-            println!("You left the chat.");
-            return;
-        };
-        send(Some(&text));
-
-        match receive() {
-            Some(text) => println!("User2: {text}"),
-            None => {
-                println!("User2 left the chat.");
-                unlink(FIFO).or_die("unlink");
-                return;
-            }
-        }
-    }
+    // This user speaks first.
+    while chat::speak() && chat::listen("User2") {}
 }

@@ -8,30 +8,10 @@
 //! Ctrl-D at your turn leaves the chat (the other side then removes the FIFO),
 //! and the FIFO is `myfifo` in the current directory with mode 0600.
 
-use fifo::chat::{self, receive, send, FIFO};
-use kit::OrDie;
-use nix::unistd::unlink;
+use fifo::chat;
 
 fn main() {
     chat::join();
-
-    loop {
-        match receive() {
-            Some(text) => println!("User1: {text}"),
-            None => {
-                println!("User1 left the chat.");
-                unlink(FIFO).or_die("unlink");
-                return;
-            }
-        }
-
-        kit::prompt("You: ");
-        let Some(text) = kit::read_line() else {
-            send(None);
-            println!();
-            println!("You left the chat.");
-            return;
-        };
-        send(Some(&text));
-    }
+    // This user listens first.
+    while chat::listen("User1") && chat::speak() {}
 }
