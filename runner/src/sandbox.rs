@@ -516,10 +516,10 @@ fn die_with(parent: Pid) {
 fn host_lock() -> Result<Flock<File>, String> {
     // A fixed path, whatever TMPDIR says: every runner on the host must agree.
     let path = Path::new("/tmp/ipc-labs-host.lock");
-    let file = File::options()
-        .create(true)
-        .append(true)
-        .open(path)
+    // Read-only is enough for flock, and lets every user share the file that
+    // the first one created.
+    let file = File::open(path)
+        .or_else(|_| File::options().create(true).append(true).open(path))
         .map_err(|err| format!("open {}: {err}", path.display()))?;
     Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, err)| format!("flock {}: {err}", path.display()))
 }

@@ -191,3 +191,30 @@ fn the_fifo_and_shm_snapshots_hold_seed_000_line_for_line() {
         assert_eq!(ours, expected, "{lab}/{snapshot} against seed 000's {terminal}");
     }
 }
+
+/// The runner as the unprivileged user `nobody`, like a student on a laptop.
+fn runner_as_nobody(args: &[&str]) -> (i32, LabReport) {
+    let mut command = command_in("setpriv", &repo_root());
+    command.args(["--reuid=65534", "--regid=65534", "--clear-groups", RUNNER]).args(args);
+    let output = command.args(["--format", "json"]).output().expect("setpriv (util-linux) is installed");
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code().unwrap_or(-1), report)
+}
+
+#[test]
+fn an_unprivileged_user_runs_labs_in_the_sandbox_and_on_the_host() {
+    if !nix::unistd::geteuid().is_root() {
+        return; // Only root can become another user; as a user, every other test is this one.
+    }
+    // Make sure the labs exist; another user cannot build them here.
+    let (status, _) = runner_json(&repo_root(), &["lab", "02", "--scenario", "seed000"]);
+    assert_eq!(status, 0);
+    let (status, report) = runner_as_nobody(&["lab", "02", "--no-build"]);
+    assert_eq!(status, 0, "{report:#?}");
+    assert!(report.scenarios.iter().all(|s| s.isolation == Some(runner::sandbox::Isolation::Sandbox)));
+    // The host fallback shares one lock file, whoever created it first.
+    let _turn = host_turn();
+    let (status, report) = runner_as_nobody(&["lab", "02", "--no-build", "--isolation", "host"]);
+    assert_eq!(status, 0, "{report:#?}");
+}

@@ -193,7 +193,9 @@ mod tests {
     /// tests that check the host is left as it was.
     fn host_turn() -> nix::fcntl::Flock<std::fs::File> {
         let path = std::env::temp_dir().join("ipc-labs-tests.lock");
-        let file = std::fs::File::options().create(true).append(true).open(path).expect("lock file");
+        let file = std::fs::File::open(&path)
+            .or_else(|_| std::fs::File::options().create(true).append(true).open(&path))
+            .expect("lock file");
         nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, err)| err).expect("flock")
     }
 

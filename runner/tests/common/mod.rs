@@ -103,8 +103,8 @@ pub fn runner_json(cwd: &Path, args: &[&str]) -> (i32, LabReport) {
 /// Tests that look at the host's IPC objects take turns with the tests that
 /// make some there (host mode), in this process and in others.
 pub fn host_turn() -> nix::fcntl::Flock<File> {
-    let file =
-        File::options().create(true).append(true).open(std::env::temp_dir().join("ipc-labs-tests.lock")).unwrap();
+    let path = std::env::temp_dir().join("ipc-labs-tests.lock");
+    let file = File::open(&path).or_else(|_| File::options().create(true).append(true).open(&path)).unwrap();
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, err)| err).unwrap()
 }
 
