@@ -307,3 +307,53 @@ fn the_reference_programs_graded_as_a_submission_earn_every_point() {
     assert_eq!(reference.score, reference.max_score);
     assert_eq!(results["score"].as_f64().unwrap(), reference.max_score as f64);
 }
+
+/// Every field path of a JSON value: `a.b`, `list[].c`.
+fn field_paths(value: &serde_json::Value, prefix: &str, into: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, inner) in fields {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                into.insert(path.clone());
+                // `programs` maps party names to programs: its keys are data.
+                if key != "programs" {
+                    field_paths(inner, &path, into);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                field_paths(item, &format!("{prefix}[]"), into);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_field_of_the_json_reports_is_documented() {
+    let docs = fs::read_to_string(repo_root().join("docs/json.md")).unwrap();
+    let (grade_doc, lab_doc) = {
+        let at = docs.find("## `runner grade").unwrap();
+        (&docs[at..], &docs[..at])
+    };
+    let mut grade_paths = std::collections::BTreeSet::new();
+    field_paths(&serde_json::from_str(&graded().stdout).unwrap(), "", &mut grade_paths);
+    let mut lab_paths = std::collections::BTreeSet::new();
+    for args in [
+        &["lab", "90", "--no-build", "--scenario", "killed_holding"][..],
+        &["lab", "90", "--no-build", "--scenario", "forever"],
+    ] {
+        let project = fault_project();
+        let (_, report) = runner_json(project.path(), args);
+        field_paths(&serde_json::to_value(&report).unwrap(), "", &mut lab_paths);
+    }
+    for (paths, doc) in [(&grade_paths, grade_doc), (&lab_paths, lab_doc)] {
+        let missing: Vec<&String> = paths.iter().filter(|path| !doc.contains(&format!("| `{path}` |"))).collect();
+        assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+    }
+    assert!(
+        lab_paths.contains("scenarios[].failure.last_lines")
+            && grade_paths.contains("submissions[].labs[].scenarios[].diffs[].pending")
+    );
+}
