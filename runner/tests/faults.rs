@@ -374,3 +374,31 @@ fn where_the_kernel_refuses_namespaces_auto_says_so_once_and_runs_on_the_host() 
     assert_eq!(kinds, [(Kind::SysvShm, host), (Kind::Fifo, host)]);
     assert_eq!(host_ipc(), before, "the host fallback removed what it found");
 }
+
+#[test]
+fn a_lab_that_does_not_compile_shows_the_compiler_and_fails() {
+    let root = tempfile::tempdir().unwrap();
+    let lab = root.path().join("labs/91-broken");
+    std::fs::create_dir_all(lab.join("src/bin")).unwrap();
+    std::fs::write(root.path().join("Cargo.toml"), "[workspace]\nmembers = [\"labs/91-broken\"]\nresolver = \"2\"\n")
+        .unwrap();
+    std::fs::write(
+        lab.join("Cargo.toml"),
+        "[package]\nname = \"lab-91-broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lab.join("src/bin/broken.rs"),
+        "fn main() {\n    println!(\"a student's edit\")\n    let x = 1;\n}\n",
+    )
+    .unwrap();
+    let toml = "id = \"91\"\nslug = \"broken\"\ntitle = \"Broken\"\nsummary = \"Does not compile.\"\n\
+                [parties.p]\nbin = \"broken\"\n\
+                [[scenarios]]\nname = \"run\"\nsteps = [{ start = \"p\" }, { exit = \"p\", status = \"exit 0\" }]\n";
+    std::fs::write(lab.join("lab.toml"), toml).unwrap();
+    let output = runner(root.path(), &["lab", "91"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("runner: building 91-broken failed:"), "{stderr}");
+    assert!(stderr.contains("expected `;`") && stderr.contains("src/bin/broken.rs"), "{stderr}");
+}
