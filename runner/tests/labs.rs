@@ -218,3 +218,20 @@ fn an_unprivileged_user_runs_labs_in_the_sandbox_and_on_the_host() {
     let (status, report) = runner_as_nobody(&["lab", "02", "--no-build", "--isolation", "host"]);
     assert_eq!(status, 0, "{report:#?}");
 }
+
+#[test]
+fn list_shows_each_lab_with_its_last_result_and_hint_numbers_the_hints() {
+    let root = repo_root();
+    let (status, _) = runner_json(&root, &["lab", "07"]);
+    assert_eq!(status, 0);
+    let listing = String::from_utf8(runner(&root, &["list"]).stdout).unwrap();
+    let catalog = runner::catalog::Catalog::find(Some(&root)).unwrap();
+    assert_eq!(listing.lines().count(), catalog.labs.len(), "{listing}");
+    let socket = listing.lines().find(|line| line.starts_with("07-socket")).unwrap();
+    assert!(socket.contains("Sockets") && socket.ends_with("passed last time"), "{socket}");
+
+    let hints = String::from_utf8(runner(&root, &["hint", "fifo"]).stdout).unwrap();
+    let lab = runner::lab::Lab::load(&root.join("labs/02-fifo")).unwrap();
+    assert_eq!(hints.lines().count(), lab.hints.len());
+    assert_eq!(hints.lines().next().unwrap(), format!("1. {}", lab.hints[0]));
+}
