@@ -87,23 +87,26 @@ pub fn html(grade: &Grade) -> String {
                 escape(&submission.build.log)
             );
         }
-        for lab in &submission.labs {
+        // Labs with none of the student's programs: one line for all of them.
+        let (graded, absent): (Vec<_>, Vec<_>) = submission.labs.iter().partition(|lab| !lab.programs.is_empty());
+        if !absent.is_empty() {
+            let names: Vec<String> = absent.iter().map(|lab| escape(&lab.lab)).collect();
+            let _ = writeln!(out, "<p>No programs for {} (0 points).</p>", names.join(", "));
+        }
+        for lab in graded {
             let _ = writeln!(out, "<h3>{}: {} of {} points</h3>\n<ul>", escape(&lab.lab), lab.score, lab.max_score);
             if let Some(error) = &lab.error {
                 let _ = writeln!(out, "<li>{}</li>", escape(error));
             }
             for scenario in &lab.scenarios {
-                let verdict = if scenario.passed { "passed" } else { "failed" };
-                let _ = write!(
-                    out,
-                    "<li>{} ({}/{}): {verdict}",
-                    escape(&scenario.name),
-                    scenario.score,
-                    scenario.max_score
-                );
-                if let Some(problem) = scenario.problem.as_deref().filter(|_| !scenario.passed) {
-                    let _ = write!(out, ", {}", escape(problem));
-                }
+                let verdict = match scenario.problem.as_deref() {
+                    _ if scenario.passed => "passed".to_string(),
+                    Some(problem) if problem.starts_with("not ") => escape(problem),
+                    Some(problem) => format!("failed, {}", escape(problem)),
+                    None => "failed".to_string(),
+                };
+                let (name, score, max) = (escape(&scenario.name), scenario.score, scenario.max_score);
+                let _ = write!(out, "<li>{name} ({score}/{max}): {verdict}");
                 for diff in &scenario.diffs {
                     let _ = write!(out, "<pre class=\"diff\">{}</pre>", colored_diff(&diff.diff));
                 }
