@@ -212,20 +212,14 @@ fn build(dir: &Path, results: &Path, timeout: Duration) -> Build {
 
 /// Wait for a build; kill its whole process group when it takes too long.
 fn wait_or_kill(child: &mut std::process::Child, timeout: Duration) -> Result<bool, String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(status.success()),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let group = nix::unistd::Pid::from_raw(child.id() as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.wait();
-                return Err(format!("the build did not finish within {} s and was stopped", timeout.as_secs()));
-            }
-            Err(err) => return Err(format!("waiting for the build: {err}")),
-        }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    if !crate::party::wait_for_exit(pid, timeout) {
+        let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = child.wait();
+        return Err(format!("the build did not finish within {} s and was stopped", timeout.as_secs()));
     }
+    let status = child.wait().map_err(|err| format!("waiting for the build: {err}"))?;
+    Ok(status.success())
 }
 
 /// Where a submission's programs may be, in order of preference.

@@ -9,7 +9,7 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
@@ -237,6 +237,23 @@ fn become_party(slave: BorrowedFd<'_>, workdir: &Path) -> Result<(), (&'static s
     }
     chdir(workdir).map_err(|err| ("chdir", err))?;
     Ok(())
+}
+
+/// Wait until `pid` exits, at most `timeout`, without reaping it. Returns
+/// whether it exited (true as well when it cannot be watched: it is gone).
+pub fn wait_for_exit(pid: Pid, timeout: Duration) -> bool {
+    let Ok(exit) = pidfd_open(pid) else { return true };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fds = [PollFd::new(exit.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(Errno::EINTR) if !left.is_zero() => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// A file descriptor that becomes readable when `pid` exits.

@@ -216,16 +216,9 @@ fn collect(child: Pid, results: OwnedFd, budget: Duration) -> Result<Outcome, Sa
 /// helper to kill the sandbox and reap it; SIGKILL if it does not answer.
 fn stop(child: Pid) {
     let _ = kill(child, Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            _ => return,
-        }
+    if !crate::party::wait_for_exit(child, Duration::from_secs(2)) {
+        let _ = kill(child, Signal::SIGKILL);
     }
-    let _ = kill(child, Signal::SIGKILL);
     let _ = waitpid(child, None);
 }
 

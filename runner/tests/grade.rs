@@ -357,3 +357,38 @@ fn every_field_of_the_json_reports_is_documented() {
             && grade_paths.contains("submissions[].labs[].scenarios[].diffs[].pending")
     );
 }
+
+#[test]
+fn a_build_that_never_ends_is_stopped_at_its_timeout() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let student = dir.path().join("submissions/stuck");
+    fs::create_dir_all(&student).unwrap();
+    let script = student.join("build");
+    fs::write(&script, "#!/bin/sh\necho compiling\nsleep 600 &\nwait\n").unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let results = dir.path().join("results");
+    let started = std::time::Instant::now();
+    let output = runner(
+        &repo_root(),
+        &[
+            "grade",
+            student.to_str().unwrap(),
+            "--single",
+            "--build-timeout",
+            "1",
+            "--results",
+            results.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    let grade: Grade = serde_json::from_slice(&output.stdout).unwrap();
+    let build = &grade.submissions[0].build;
+    assert_eq!((build.how.as_str(), build.ok), ("build script", false));
+    assert!(build.log.contains("compiling") && build.log.contains("did not finish within 1 s"), "{}", build.log);
+    assert_eq!(grade.submissions[0].score, 0);
+    // The whole process group went, the background sleep too.
+    assert_eq!(processes_mentioning("sleep 600"), Vec::<String>::new());
+}
